@@ -1,0 +1,212 @@
+"""The ``dieuhanh`` command: serve, demo, database and user administration, audit checks."""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from dieuhanh.core.db import Database
+from dieuhanh.core.errors import ProblemError
+from dieuhanh.core.i18n import compile_catalogs
+from dieuhanh.core.security import Role
+from dieuhanh.core.settings import Settings
+from dieuhanh.domains.auth import service as auth_service
+from dieuhanh.domains.units import service as units_service
+from dieuhanh.migrations import runner
+from dieuhanh.web.app import create_app
+
+app = typer.Typer(help="Điều Hành — Intelligent Operations Center", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts", no_args_is_help=True)
+audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
+units_app = typer.Typer(help="Administrative units", no_args_is_help=True)
+i18n_app = typer.Typer(help="Translations", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(units_app, name="units")
+app.add_typer(i18n_app, name="i18n")
+console = Console()
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@contextmanager
+def progress_bar() -> Iterator[ProgressFn]:
+    """A Rich progress bar driven by ``(label, done, total)`` callbacks from services."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        tasks: dict[str, object] = {}
+
+        def update(label: str, done: int, total: int) -> None:
+            if label not in tasks:
+                tasks[label] = progress.add_task(label, total=total)
+            progress.update(tasks[label], completed=done, total=total)  # type: ignore[arg-type]
+
+        yield update
+
+
+def _upgrade(settings: Settings) -> None:
+    runner.upgrade(settings.database_url)
+
+
+def _load_units(database: Database, settings: Settings) -> None:
+    with progress_bar() as progress, database.transaction() as db:
+        report = units_service.load_reference_data(
+            db=db, home_province=settings.home_province, progress=progress
+        )
+    console.print(f"[green]Units:[/green] {report.summary()}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = Settings()
+    _upgrade(settings)
+    console.print("[green]Database is up to date.[/green]")
+
+
+@units_app.command("load")
+def units_load() -> None:
+    """Load (or refresh) administrative units, successions and boundaries; idempotent."""
+    settings = Settings()
+    database = Database(settings.database_url)
+    try:
+        _load_units(database, settings)
+    finally:
+        database.dispose()
+
+
+@i18n_app.command("compile")
+def i18n_compile() -> None:
+    """Compile the gettext catalogs (``.po`` → ``.mo``)."""
+    written = compile_catalogs()
+    console.print(f"Compiled {len(written)} catalogs.")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="Login name")],
+    role: Annotated[Role, typer.Option(help="Role")] = Role.OPERATOR,
+    unit: Annotated[str | None, typer.Option(help="Scope unit code (default: home)")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency unit code")] = None,
+    full_name: Annotated[str, typer.Option(help="Full name")] = "",
+    password: Annotated[
+        str | None, typer.Option(help="Password (prompted when omitted)", hidden=True)
+    ] = None,
+) -> None:
+    """Create a user account (the password is asked for twice when not given)."""
+    settings = Settings()
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat: "):
+            console.print("[red]Passwords differ.[/red]")
+            raise typer.Exit(2)
+    database = Database(settings.database_url)
+    try:
+        with database.transaction() as db:
+            user = auth_service.create_user(
+                db=db,
+                actor=auth_service.system_actor("cli"),
+                username=username,
+                password=password,
+                role=role,
+                scope_unit_code=unit or (None if role == Role.ADMIN else settings.home_province),
+                agency_unit_code=agency,
+                full_name=full_name,
+            )
+        console.print(f"[green]Created[/green] {user.username} ({user.role})")
+    except ProblemError as exc:
+        console.print(f"[red]{exc.code}[/red] {exc.detail or ''}")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit hash chain; exits 1 if an entry was edited, removed or inserted."""
+    settings = Settings()
+    database = Database(settings.database_url)
+    try:
+        with database.reading() as db:
+            result = auth_service.verify_audit_chain(db=db)
+    finally:
+        database.dispose()
+    if result.ok:
+        console.print(f"[green]Audit log intact:[/green] {result.checked} entries verified.")
+        return
+    console.print(f"[red]Audit log broken at entry {result.broken_at}:[/red] {result.reason}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="uvicorn workers")] = 1,
+) -> None:
+    """Serve the IOC (migrations must be applied)."""
+    if workers > 1:
+        uvicorn.run(
+            "dieuhanh.web.app:create_app", factory=True, host=host, port=port, workers=workers
+        )
+        return
+    uvicorn.run(create_app(Settings()), host=host, port=port)
+
+
+@app.command()
+def demo(
+    host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve")] = True,
+) -> None:
+    """Set up the embedded demo (SQLite, units, Đà Nẵng, demo users) and serve it."""
+    settings = Settings()
+    if settings.environment == "production":
+        console.print("[red]Refusing to create demo users in production.[/red]")
+        raise typer.Exit(2)
+    compile_catalogs()
+    _upgrade(settings)
+    database = Database(settings.database_url)
+    try:
+        _load_units(database, settings)
+        with database.transaction() as db:
+            accounts = auth_service.ensure_demo_users(db=db, province_code=settings.home_province)
+    finally:
+        database.dispose()
+    credentials = Path("var/demo-users.txt")
+    credentials.parent.mkdir(parents=True, exist_ok=True)
+    if accounts:
+        credentials.write_text(
+            "".join(f"{a.username}\t{a.password}\t{a.role}\n" for a in accounts), encoding="utf-8"
+        )
+        credentials.chmod(0o600)
+    console.print(f"Demo accounts (username, password, role) are in [bold]{credentials}[/bold]:")
+    if credentials.exists():
+        console.print(credentials.read_text(encoding="utf-8"))
+    if serve_after:
+        console.print(f"Serving on http://{host}:{port}")
+        uvicorn.run(create_app(settings), host=host, port=port)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Shared kernel: nothing here may import from the rest of ``dieuhanh``."""

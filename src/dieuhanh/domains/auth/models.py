@@ -1,0 +1,1 @@
+"""Auth ORM models (to be written)."""

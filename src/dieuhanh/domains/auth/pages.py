@@ -1,0 +1,5 @@
+"""Auth pages (stub)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["pages"])

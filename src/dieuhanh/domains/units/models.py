@@ -1,0 +1,1 @@
+"""Units ORM models (to be written)."""

@@ -1,0 +1,5 @@
+"""Units pages (stub)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["pages"])
