@@ -45,12 +45,17 @@ def compile_catalogs(locale_dir: Path = LOCALE_DIR) -> list[Path]:
     return written
 
 
+def _stale(po_path: Path) -> bool:
+    mo_path = po_path.with_suffix(".mo")
+    return not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime
+
+
 @lru_cache(maxsize=8)
 def translations(locale: str, locale_dir: Path = LOCALE_DIR) -> _gettext.NullTranslations:
     """All catalogs of ``locale`` merged; compiles missing ``.mo`` files on first use."""
     folder = locale_dir / locale / "LC_MESSAGES"
     po_files = sorted(folder.glob("*.po"))
-    if any(not p.with_suffix(".mo").exists() for p in po_files):
+    if any(_stale(p) for p in po_files):
         compile_catalogs(locale_dir)
     merged: Translations | None = None
     for po_path in po_files:
@@ -85,6 +90,8 @@ def negotiate(accept_language: str | None, cookie: str | None = None) -> str:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
+        if quality <= 0:
+            continue  # q=0 means "not acceptable" (RFC 9110)
         weighted.append((-quality, index, tag.strip().lower()))
     for _q, _i, tag in sorted(weighted):
         primary = tag.split("-")[0]
