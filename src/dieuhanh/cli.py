@@ -117,6 +117,7 @@ def users_create(
             console.print("[red]Passwords differ.[/red]")
             raise typer.Exit(2)
     database = Database(settings.database_url)
+    auth_service.install_audit(database)
     try:
         with database.transaction() as db:
             user = auth_service.create_user(
@@ -183,6 +184,7 @@ def demo(
     compile_catalogs()
     _upgrade(settings)
     database = Database(settings.database_url)
+    auth_service.install_audit(database)
     try:
         _load_units(database, settings)
         with database.transaction() as db:

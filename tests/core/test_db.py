@@ -24,9 +24,14 @@ def test_write_transactions_roll_back_on_error(database: Database) -> None:
     meta = MetaData()
     t = Table("t_rollback", meta, Column("id", Integer, primary_key=True))
     meta.create_all(database.engine)
-    with pytest.raises(RuntimeError), database.transaction() as s:
-        s.execute(insert(t).values(id=1))
-        raise RuntimeError("fail half-way")
+
+    def fail_half_way() -> None:
+        with database.transaction() as s:
+            s.execute(insert(t).values(id=1))
+            raise RuntimeError("fail half-way")
+
+    with pytest.raises(RuntimeError):
+        fail_half_way()
     with database.reading() as s:
         assert s.execute(select(t)).all() == []
     with database.transaction() as s:
@@ -48,5 +53,10 @@ def test_utc_datetimes_round_trip(database: Database) -> None:
     assert stored.tzinfo is not None
     assert stored == moment
     assert stored.astimezone(UTC).hour == 1
-    with pytest.raises(Exception, match="naive"), database.transaction() as s:
-        s.execute(insert(t).values(id=2, at=datetime(2026, 1, 1)))  # noqa: DTZ001
+
+    def insert_naive() -> None:
+        with database.transaction() as s:
+            s.execute(insert(t).values(id=2, at=datetime(2026, 1, 1)))
+
+    with pytest.raises(Exception, match="naive"):
+        insert_naive()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from scripts.i18n_extract import message_ids
 
 from dieuhanh.core import i18n
-from scripts.i18n_extract import message_ids
 
 # Ids whose Vietnamese text is legitimately identical to the English id.
 SAME_IN_BOTH: set[str] = {"Điều Hành", "API", "Email"}

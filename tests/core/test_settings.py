@@ -39,3 +39,5 @@ def test_rejects_invalid_values() -> None:
         Settings(session_hours=0)
     with pytest.raises(ValidationError):
         Settings(default_locale="fr")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        Settings(office_hours="17:00-07:30")

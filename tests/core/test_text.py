@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import unicodedata
 
 from hypothesis import given
@@ -19,20 +20,41 @@ def test_fold_removes_every_diacritic() -> None:
 
 def test_vietnamese_dictionary_order() -> None:
     expected = [
-        "An Giang", "Ăn", "Âu", "Ba Đình", "Bạc Liêu", "Bắc Ninh", "Bình Định", "Cà Mau",
-        "Dương", "Đà Nẵng", "Đắk Lắk", "Điện Biên", "Hà Nội", "Hà Tĩnh", "Hải Phòng",
-        "Ô Môn", "Ơn", "Phường 2", "Phường 10", "Ủy", "Ưng", "Yên Bái",
+        "An Giang",
+        "Ăn",
+        "Âu",
+        "Ba Đình",
+        "Bạc Liêu",
+        "Bắc Ninh",
+        "Bình Định",
+        "Cà Mau",
+        "Dương",
+        "Đà Nẵng",
+        "Đắk Lắk",
+        "Điện Biên",
+        "Hà Nội",
+        "Hà Tĩnh",
+        "Hải Phòng",
+        "Ô Môn",
+        "Ơn",
+        "Phường 2",
+        "Phường 10",
+        "Ủy",
+        "Ưng",
+        "Yên Bái",
     ]
-    assert sorted(reversed(expected), key=sort_key) == expected
+    assert sorted(random.Random(7).sample(expected, len(expected)), key=sort_key) == expected
 
 
 def test_tones_are_a_secondary_key() -> None:
     words = ["ma", "mà", "mả", "mã", "má", "mạ"]
-    assert sorted(reversed(words), key=sort_key) == words
+    assert sorted(random.Random(7).sample(words, len(words)), key=sort_key) == words
     assert sort_key("mạ") < sort_key("mac")
 
 
-vietnamese_text = st.text(alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệóòỏõọ 0123456789", max_size=30)
+vietnamese_text = st.text(
+    alphabet="aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệóòỏõọ 0123456789", max_size=30
+)
 
 
 @given(vietnamese_text)

@@ -10,6 +10,7 @@ from fastapi import Query
 
 from dieuhanh.core.errors import CATALOG, ProblemError
 from dieuhanh.core.http import public, require
+from dieuhanh.core.periods import parse
 
 PROBLEM = "application/problem+json"
 
@@ -45,6 +46,10 @@ def error_routes(app):  # type: ignore[no-untyped-def]
     def admin_only() -> dict[str, str]:
         return {"ok": "yes"}
 
+    @app.get("/api/v1/_test/period", dependencies=[public()])
+    def period(p: str) -> dict[str, str]:
+        return {"period": str(parse(p))}
+
     @app.get("/_test/page", dependencies=[public()])
     def page() -> None:
         raise ProblemError("unit_not_found")
@@ -77,6 +82,12 @@ def test_problem_error_carries_detail(eclient: httpx.Client) -> None:
     body = assert_problem(eclient.get("/api/v1/_test/problem"), 409, "conflict")
     assert body["detail"] == "already there"
     assert body["instance"] == "/api/v1/_test/problem"
+
+
+def test_bad_period_is_invalid_period(eclient: httpx.Client) -> None:
+    assert eclient.get("/api/v1/_test/period?p=2026Q3").json() == {"period": "2026Q3"}
+    body = assert_problem(eclient.get("/api/v1/_test/period?p=2026Q5"), 422, "invalid_period")
+    assert "quarter" in body["detail"]
 
 
 def test_unauthenticated(eclient: httpx.Client) -> None:
@@ -113,7 +124,8 @@ def test_pages_needing_sign_in_redirect_browsers(eclient: httpx.Client) -> None:
 
 def test_catalog_codes_are_stable_snake_case() -> None:
     for code, spec in CATALOG.items():
-        assert code.replace("_", "").isalnum() and code.lower() == code
+        assert code.replace("_", "").isalnum()
+        assert code.lower() == code
         assert 400 <= spec.status < 600
 
 

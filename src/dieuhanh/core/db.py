@@ -122,6 +122,11 @@ class Database:
     def session(self, *, write: bool = False) -> Session:
         return (self._write if write else self._read)()
 
+    @property
+    def session_factories(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+        """The read and write factories, for hooks on every session (the audit log)."""
+        return (self._read, self._write)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Session]:
         """A write session committed on success and rolled back on any error."""

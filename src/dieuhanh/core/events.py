@@ -54,8 +54,10 @@ class EventBus:
         with self._lock:
             found: list[Handler] = []
             for pattern, handlers in self._handlers.items():
-                if pattern == topic or pattern == "*" or (
-                    pattern.endswith(".*") and topic.startswith(pattern[:-1])
+                if (
+                    pattern == topic
+                    or pattern == "*"
+                    or (pattern.endswith(".*") and topic.startswith(pattern[:-1]))
                 ):
                     found.extend(handlers)
             return found

@@ -108,7 +108,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, hashed: str | None) -> bool:
     """Verify in constant-ish time; with no hash, burn the same work against a dummy one."""
-    global _DUMMY_HASH  # noqa: PLW0603 - lazily computed, never at import time
+    global _DUMMY_HASH  # lazily computed, never at import time
     if hashed is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))

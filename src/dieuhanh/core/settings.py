@@ -11,8 +11,10 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dieuhanh.core.workdays import parse_office_hours
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 
@@ -56,6 +58,12 @@ class Settings(BaseSettings):
             if path and field not in data:
                 data[field] = Path(path).read_text(encoding="utf-8").strip()
         return data
+
+    @field_validator("office_hours")
+    @classmethod
+    def _valid_office_hours(cls, value: str) -> str:
+        parse_office_hours(value)  # raises ValueError with a clear message
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

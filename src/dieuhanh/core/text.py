@@ -62,9 +62,7 @@ def sort_key(text: str) -> str:
     """An ASCII string whose plain byte order is Vietnamese dictionary order."""
     padded = _DIGITS.sub(lambda m: m.group(0).zfill(8), _SPACES.sub(" ", text.strip()))
     letters, tones = _letters_and_tones(padded)
-    primary = "".join(
-        chr(0x30 + _RANK[ch]) if ch in _RANK else chr(0x30) for ch in letters
-    )
+    primary = "".join(chr(0x30 + _RANK[ch]) if ch in _RANK else chr(0x30) for ch in letters)
     secondary = "".join(str(t) for t in tones)
     return f"{primary}\x21{secondary}"
 

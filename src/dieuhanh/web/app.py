@@ -138,5 +138,3 @@ def _add_platform_routes(app: FastAPI) -> None:
     @app.get("/api/v1", tags=["platform"], dependencies=[public()])
     def api_root() -> JSONResponse:
         return JSONResponse({"version": dieuhanh.__version__, "docs": "/api/docs"})
-
-

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dieuhanh.core.errors import CATALOG, ProblemError, problem_body
 from dieuhanh.core.http import get_locale
+from dieuhanh.core.periods import PeriodError
 from dieuhanh.core.pages import render
 
 log = structlog.get_logger("dieuhanh.errors")
@@ -69,6 +70,10 @@ async def _on_problem(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _on_period(request: Request, exc: Exception) -> Response:
+    return problem_response(request, "invalid_period", detail=str(exc))
+
+
 async def _on_validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -97,6 +102,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(PeriodError, _on_period)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(Exception, _on_unexpected)
