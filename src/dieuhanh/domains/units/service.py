@@ -1,22 +1,78 @@
-"""Units service (stub)."""
+"""The units domain's public service: what routes, the CLI and other domains call.
+
+The implementation is split by use case — :mod:`.queries` (lookups, search, tree walks,
+scope), :mod:`.agencies` (local agencies), :mod:`.loader` (reference data) — and gathered
+here so that callers import one module and never the models. Every function is keyword-only
+and takes the session explicitly.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dieuhanh.domains.units.agencies import create_agency
+from dieuhanh.domains.units.loader import LoadReport, load_reference_data
+from dieuhanh.domains.units.queries import (
+    ancestors,
+    boundary,
+    children,
+    get_unit,
+    get_unit_by_id,
+    home_summary,
+    is_within,
+    predecessors,
+    resolve_hierarchy,
+    scope_ids,
+    search_units,
+    subtree_ids_select,
+    successors,
+)
+from dieuhanh.domains.units.reference import (
+    AGENCY_KINDS,
+    CURRENT,
+    LEGACY,
+    REFORM_DATE,
+    HierarchyCode,
+    Level,
+    hierarchy_for,
+    today,
+)
+from dieuhanh.domains.units.schemas import (
+    AgencyCreate,
+    HomeSummary,
+    SuccessionOut,
+    UnitOut,
+    UnitRef,
+    UnitScope,
+)
 
-from sqlalchemy.orm import Session
-
-
-@dataclass
-class LoadReport:
-    units: int = 0
-
-    def summary(self) -> str:
-        return f"{self.units} units"
-
-
-def load_reference_data(
-    *, db: Session, home_province: str, progress: Callable[[str, int, int], None] | None = None
-) -> LoadReport:
-    return LoadReport()
+__all__ = [
+    "AGENCY_KINDS",
+    "CURRENT",
+    "LEGACY",
+    "REFORM_DATE",
+    "AgencyCreate",
+    "HierarchyCode",
+    "HomeSummary",
+    "Level",
+    "LoadReport",
+    "SuccessionOut",
+    "UnitOut",
+    "UnitRef",
+    "UnitScope",
+    "ancestors",
+    "boundary",
+    "children",
+    "create_agency",
+    "get_unit",
+    "get_unit_by_id",
+    "hierarchy_for",
+    "home_summary",
+    "is_within",
+    "load_reference_data",
+    "predecessors",
+    "resolve_hierarchy",
+    "scope_ids",
+    "search_units",
+    "subtree_ids_select",
+    "successors",
+    "today",
+]
