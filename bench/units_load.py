@@ -84,7 +84,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--searches", type=int, default=1000)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="dieuhanh-bench-"))
+    with tempfile.TemporaryDirectory(prefix="dieuhanh-bench-") as tmp:
+        return run(Path(tmp), args.searches)
+
+
+def run(folder: Path, searches: int) -> int:
     url = f"sqlite:///{folder / 'bench.db'}"
 
     started = time.perf_counter()
@@ -106,7 +110,7 @@ def main() -> int:
     database = Database(url)
     service_ms: list[float] = []
     with database.reading() as db:
-        for params in itertools.islice(itertools.cycle(QUERIES), args.searches):
+        for params in itertools.islice(itertools.cycle(QUERIES), searches):
             t0 = time.perf_counter()
             service.search_units(db=db, **service_arguments(params))
             service_ms.append((time.perf_counter() - t0) * 1000)
@@ -120,7 +124,7 @@ def main() -> int:
         for params in QUERIES:  # warm-up, and check that every query works
             r = c.get("/api/v1/units", params=params)
             assert r.status_code == 200, r.text
-        for params in itertools.islice(itertools.cycle(QUERIES), args.searches):
+        for params in itertools.islice(itertools.cycle(QUERIES), searches):
             t0, c0 = time.perf_counter(), time.process_time()
             r = c.get("/api/v1/units", params=params)
             timings.append((time.perf_counter() - t0) * 1000)

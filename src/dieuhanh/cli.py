@@ -64,11 +64,25 @@ def _upgrade(settings: Settings) -> None:
     runner.upgrade(settings.database_url)
 
 
+def _print_problem(exc: ProblemError) -> None:
+    console.print(f"[red]{exc.code}[/red] {exc.detail or ''}")
+    for err in exc.errors[:50]:
+        where = ", ".join(f"{k}={v}" for k, v in err.items() if k != "message")
+        console.print(f"  {where}: {err.get('message', '')}")
+    if len(exc.errors) > 50:
+        console.print(f"  … {len(exc.errors) - 50} more")
+
+
 def _load_units(database: Database, settings: Settings) -> None:
-    with progress_bar() as progress, database.transaction() as db:
-        report = units_service.load_reference_data(
-            db=db, home_province=settings.home_province, progress=progress
-        )
+    try:
+        with progress_bar() as progress, database.transaction() as db:
+            report = units_service.load_reference_data(
+                db=db, home_province=settings.home_province, progress=progress
+            )
+    except ProblemError as exc:
+        _print_problem(exc)
+        console.print("[red]Nothing was written.[/red]")
+        raise typer.Exit(1) from exc
     console.print(f"[green]Units:[/green] {report.summary()}")
 
 
@@ -132,7 +146,7 @@ def users_create(
             )
         console.print(f"[green]Created[/green] {user.username} ({user.role})")
     except ProblemError as exc:
-        console.print(f"[red]{exc.code}[/red] {exc.detail or ''}")
+        _print_problem(exc)
         raise typer.Exit(1) from exc
     finally:
         database.dispose()
@@ -150,6 +164,7 @@ def audit_verify() -> None:
         database.dispose()
     if result.ok:
         console.print(f"[green]Audit log intact:[/green] {result.checked} entries verified.")
+        console.print(f"Head hash (keep a copy elsewhere to detect a rewritten log): {result.head}")
         return
     console.print(f"[red]Audit log broken at entry {result.broken_at}:[/red] {result.reason}")
     raise typer.Exit(1)

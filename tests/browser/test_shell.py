@@ -83,6 +83,7 @@ def test_english_switch_and_sign_out(
     expect(page.locator("nav.mainnav")).to_contain_text("Overview")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.click("button:has-text('Sign out')")
+    page.wait_for_load_state()
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/login"))
     assert page_problems.all() == []

@@ -110,11 +110,14 @@ def test_titles_follow_accept_language(eclient: httpx.Client) -> None:
 
 
 def test_browsers_get_an_error_page(eclient: httpx.Client) -> None:
-    r = eclient.get("/_test/page", headers={"Accept": "text/html"})
+    r = eclient.get("/_test/page", headers={"Accept": "text/html", "Accept-Language": "en"})
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
     assert "unit_not_found" in r.text
-    assert "Đơn vị hành chính không tồn tại" in r.text
+    assert "Đơn vị hành chính không tồn tại" in r.text  # pages are Vietnamese by default
+    eclient.cookies.set("dh_lang", "en")
+    r = eclient.get("/_test/page", headers={"Accept": "text/html"})
+    assert "The administrative unit does not exist" in r.text
 
 
 def test_pages_needing_sign_in_redirect_browsers(eclient: httpx.Client) -> None:

@@ -13,7 +13,7 @@ from jinja2.runtime import Context
 from starlette.responses import Response
 
 from dieuhanh.core import i18n
-from dieuhanh.core.http import get_locale
+from dieuhanh.core.http import LOCALE_COOKIE
 from dieuhanh.core.security import ANONYMOUS, Actor, allowed
 
 
@@ -72,6 +72,16 @@ def build_templates(directory: Path, *, tile_url: str | None = None) -> Jinja2Te
     return templates
 
 
+def page_locale(request: Request) -> str:
+    """Pages are Vietnamese unless the visitor chose English with the switch.
+
+    Many officials' browsers send ``Accept-Language: en``; a Vietnamese government tool
+    should still greet them in Vietnamese. (The JSON API follows Accept-Language.)
+    """
+    chosen = request.cookies.get(LOCALE_COOKIE)
+    return chosen if chosen in i18n.LOCALES else i18n.DEFAULT_LOCALE
+
+
 def render(
     request: Request,
     name: str,
@@ -83,7 +93,7 @@ def render(
     templates: Jinja2Templates = request.app.state.templates
     actor = getattr(request.state, "actor", None) or ANONYMOUS
     ctx: dict[str, Any] = {
-        "locale": get_locale(request),
+        "locale": page_locale(request),
         "actor": actor,
         "settings": request.app.state.settings,
         "nav": visible_nav(actor, getattr(request.app.state, "nav", [])),

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from dieuhanh.core.errors import CATALOG, ProblemError, problem_body
 from dieuhanh.core.http import get_locale
 from dieuhanh.core.periods import PeriodError
-from dieuhanh.core.pages import render
+from dieuhanh.core.pages import page_locale, render
 
 log = structlog.get_logger("dieuhanh.errors")
 
@@ -46,11 +46,12 @@ def wants_html(request: Request) -> bool:
 
 
 def problem_response(request: Request, code: str, **kwargs: Any) -> Response:
-    locale = get_locale(request)
+    html = wants_html(request)
+    locale = page_locale(request) if html else get_locale(request)
     headers = kwargs.pop("headers", None) or {}
     body = problem_body(code, locale, instance=request.url.path, **kwargs)
     status = CATALOG[code].status
-    if wants_html(request):
+    if html:
         if code == "not_authenticated":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)

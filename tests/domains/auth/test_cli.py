@@ -46,11 +46,13 @@ def test_users_create_is_audited_and_verify_detects_tampering(run, database: Dat
         assert user is not None
         assert user.scope_unit_id is not None
         (entry,) = db.scalars(select(AuditEntry))
+        head = entry.hash
         assert (entry.actor_kind, entry.actor_name, entry.action) == ("system", "cli", "insert")
 
     verified = run("audit", "verify")
     assert verified.exit_code == 0, verified.output
     assert "1 entries verified" in verified.output
+    assert head in verified.output.replace("\n", "")
 
     drop_append_only_guard(database)
     with database.transaction() as db:

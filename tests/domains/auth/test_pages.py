@@ -212,11 +212,13 @@ def test_audit_page_shows_changes(client_as: ClientFactory) -> None:
     assert "Nhật ký thao tác" in page.text
     assert "user:admin" in page.text
     assert "Tên Mới" in page.text
+    assert "Sửa đổi" in page.text
     filtered = admin.get(
         "/admin/audit", params={"action": "login", "date": "", "actor": ""}, headers=HTML
     )
     assert filtered.status_code == 200
-    assert "login" in filtered.text
+    assert filtered.text.count('data-action="login"') >= 1
+    assert 'data-action="update"' not in filtered.text
     assert admin.get("/admin/audit", params={"date": "2026-13-45"}).status_code == 422
 
 

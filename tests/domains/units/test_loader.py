@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
@@ -203,9 +204,9 @@ def test_first_load_into_an_empty_database(empty_session: Session) -> None:
         name="Sở Du lịch thành phố Đà Nẵng",
         agency_kind="tourism",
     )
-    assert created.id > max(
-        u for (u,) in empty_session.execute(select(Unit.id).where(Unit.id != created.id))
-    )
+    loaded_max = empty_session.scalar(select(func.max(Unit.id)).where(Unit.id != created.id))
+    assert loaded_max is not None
+    assert created.id > loaded_max
 
 
 def corrupt(path: Path, line: int, column: str, value: str) -> None:
@@ -255,6 +256,25 @@ def test_corrupted_file_keeps_the_loaded_data(session: Session, data_copy: Path)
     assert table_count(session, UnitSuccession) == 11_362
 
 
+def test_bad_boundary_feature_is_reported(session: Session, data_copy: Path) -> None:
+    path = data_copy / "boundaries/vn_provinces_34_2025.geojson"
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    lost = collection["features"][2]["properties"]["province_code"]
+    collection["features"][2]["properties"]["province_code"] = "99"
+    collection["features"][4]["geometry"] = {"type": "Point", "coordinates": [108.2, 16.0]}
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    with pytest.raises(ProblemError) as err:
+        service.load_reference_data(db=session, home_province=HOME_PROVINCE, data_dir=data_copy)
+    where = {(e["file"], e["row"], e["column"]) for e in err.value.errors}
+    rel = "boundaries/vn_provinces_34_2025.geojson"
+    assert where == {
+        (rel, 3, "properties.province_code"),
+        (rel, 5, "geometry"),
+        (rel, None, "properties.province_code"),  # the province that lost its outline
+    }
+    assert any(lost in e["message"] for e in err.value.errors if e["row"] is None)
+
+
 def test_changed_data_reloads_and_keeps_ids(session: Session, data_copy: Path) -> None:
     da_nang = unit_id(session, "48")
     hai_van = unit_id(session, "20194")
@@ -267,7 +287,7 @@ def test_changed_data_reloads_and_keeps_ids(session: Session, data_copy: Path) -
         name="Trạm Y tế phường Hải Vân",
         agency_kind="health",
     )
-    # rename Phường Hải Vân (line 2,909 of wards_2025.csv holds it? find it instead)
+    # rename Phường Hải Vân
     path = data_copy / "admin_units/wards_2025.csv"
     line = next(
         i

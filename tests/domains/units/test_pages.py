@@ -61,6 +61,9 @@ def test_english_page(client: httpx.Client) -> None:
     client.cookies.set("dh_lang", "en")
     html = client.get("/units", headers=HTML).text
     assert '<html lang="en">' in html
+    # macros imported "with context" translate too (the badge lives in a macro)
+    assert "Since 1 July 2025" in html
+    assert "Từ 01/07/2025" not in html
     assert "Communes, wards and special zones" in html
     assert "Communes found: 94<" in html
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -34,7 +35,7 @@ from enum import Enum
 from typing import Any
 
 from sqlalchemy import Connection, event, func, insert, inspect, or_, select, text
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from sqlalchemy.orm.state import InstanceState
 
 from dieuhanh.core.db import Database, utcnow
@@ -93,11 +94,17 @@ class AuditVerification:
 # --- recording -------------------------------------------------------------------------------
 
 
+# Factories already hooked. Not ``event.contains``: SQLAlchemy's registry is keyed by id(),
+# and a new factory can reuse the address of a collected one and look hooked when it is not.
+_INSTALLED: weakref.WeakSet[sessionmaker[Session]] = weakref.WeakSet()
+
+
 def install_audit(database: Database) -> None:
     """Audit every session the application opens on ``database`` (idempotent)."""
     for factory in database.session_factories:
-        if not event.contains(factory, "after_flush", _after_flush):
+        if factory not in _INSTALLED:
             event.listen(factory, "after_flush", _after_flush)
+            _INSTALLED.add(factory)
 
 
 def _after_flush(session: Session, _flush_context: UOWTransaction) -> None:

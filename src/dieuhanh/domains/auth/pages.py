@@ -16,7 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from dieuhanh.core.errors import CATALOG, ProblemError
 from dieuhanh.core.http import CurrentActor, DbSession, get_settings, public, require
-from dieuhanh.core.i18n import TZ
+from dieuhanh.core.i18n import N_, TZ
 from dieuhanh.core.pages import render
 from dieuhanh.core.security import Actor, Role, allowed
 from dieuhanh.core.settings import Settings
@@ -25,6 +25,15 @@ from dieuhanh.domains.auth import service
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 PAGE_SIZE = 50
+# Audit actions as people read them (English message ids, translated in the template).
+AUDIT_ACTIONS: dict[str, str] = {
+    "insert": N_("Created"),
+    "update": N_("Changed"),
+    "delete": N_("Deleted"),
+    "login": N_("Signed in"),
+    "login_failed": N_("Failed sign-in"),
+    "logout": N_("Signed out"),
+}
 _LOGIN_NONCE_MAX_AGE = 12 * 3600
 
 
@@ -268,6 +277,7 @@ def audit_page(
             "action": action or "",
             "date": chosen.isoformat() if chosen else "",
         },
+        "actions": AUDIT_ACTIONS,
         "prev_offset": max(offset - PAGE_SIZE, 0) if offset > 0 else None,
         "next_offset": offset + PAGE_SIZE if offset + PAGE_SIZE < page.total else None,
     }

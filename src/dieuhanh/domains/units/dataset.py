@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dieuhanh.core.errors import ProblemError
+from dieuhanh.domains.units.boundaries import GeometryRow, read_boundaries
 from dieuhanh.domains.units.reference import (
     COMMUNE_AGENCY,
     CURRENT,
@@ -76,14 +76,6 @@ class SuccessionRow:
     kind: str
     weight: float
     is_default: bool
-
-
-@dataclass(frozen=True)
-class GeometryRow:
-    unit: Key
-    geojson: str
-    bbox: tuple[float, float, float, float]
-    source: str
 
 
 @dataclass
@@ -175,7 +167,7 @@ class _Parser:
             return
         self.units[key] = unit
 
-    def _parent_ok(self, file: str, row: int, column: str, key: Key) -> bool:
+    def _known(self, file: str, row: int, column: str, key: Key) -> bool:
         if key in self.units:
             return True
         self.errors.add(file, row, column, f"unknown code {key[1]}")
@@ -235,7 +227,7 @@ class _Parser:
         for row, v in _csv_rows(self.data_dir, "districts_legacy", columns, self.errors):
             ok = self._text(file, row, v, "name", "short_name", "type")
             ok = self._code(file, row, "district_code", v["district_code"], "district") and ok
-            ok = self._parent_ok(file, row, "province_code", (LEGACY, v["province_code"])) and ok
+            ok = self._known(file, row, "province_code", (LEGACY, v["province_code"])) and ok
             if ok:
                 code, parent = v["district_code"], v["province_code"]
                 self._unit(file, row, LEGACY, "district", code, parent, v)
@@ -247,7 +239,7 @@ class _Parser:
             ok = self._text(file, row, v, "name", "short_name", "type")
             ok = self._code(file, row, "ward_code", v["ward_code"], "commune") and ok
             district = (LEGACY, v["district_code"])
-            ok = self._parent_ok(file, row, "district_code", district) and ok
+            ok = self._known(file, row, "district_code", district) and ok
             if ok and self.provinces_of.get(district) != v["province_code"]:
                 message = f"district {district[1]} is not in province {v['province_code']}"
                 self.errors.add(file, row, "province_code", message)
@@ -261,7 +253,7 @@ class _Parser:
         for row, v in _csv_rows(self.data_dir, "wards_2025", columns, self.errors):
             ok = self._text(file, row, v, "name", "short_name", "type")
             ok = self._code(file, row, "ward_code", v["ward_code"], "commune") and ok
-            ok = self._parent_ok(file, row, "province_code", (CURRENT, v["province_code"])) and ok
+            ok = self._known(file, row, "province_code", (CURRENT, v["province_code"])) and ok
             area_ok, area = self._area(file, row, v["area_km2"])
             if ok and area_ok:
                 code, parent = v["ward_code"], v["province_code"]
@@ -314,8 +306,8 @@ class _Parser:
         mapping: dict[str, str] = {}
         for row, v in _csv_rows(self.data_dir, "province_mapping", columns, self.errors):
             old, new = v["old_province_code"], v["new_province_code"]
-            ok = self._parent_ok(file, row, "old_province_code", (LEGACY, old))
-            ok = self._parent_ok(file, row, "new_province_code", (CURRENT, new)) and ok
+            ok = self._known(file, row, "old_province_code", (LEGACY, old))
+            ok = self._known(file, row, "new_province_code", (CURRENT, new)) and ok
             if ok and old in mapping:
                 self.errors.add(file, row, "old_province_code", f"province {old} mapped twice")
             elif ok:
@@ -347,7 +339,7 @@ class _Parser:
             flags = [self._flag(file, row, v, c) for c in ("old_ward_split", "is_default_target")]
             old = self._old_unit(file, row, v)
             new = (CURRENT, v["new_ward_code"])
-            ok = self._parent_ok(file, row, "new_ward_code", new)
+            ok = self._known(file, row, "new_ward_code", new)
             if ok and self.provinces_of.get(new) != v["new_province_code"]:
                 self.errors.add(
                     file,
@@ -381,11 +373,11 @@ class _Parser:
         """The legacy commune, or the island district when the commune code is empty."""
         district = (LEGACY, v["old_district_code"])
         if not v["old_ward_code"]:
-            if not self._parent_ok(file, row, "old_district_code", district):
+            if not self._known(file, row, "old_district_code", district):
                 return None
             return district
         ward = (LEGACY, v["old_ward_code"])
-        if not self._parent_ok(file, row, "old_ward_code", ward):
+        if not self._known(file, row, "old_ward_code", ward):
             return None
         if self.units[ward].parent != v["old_district_code"]:
             self.errors.add(
@@ -476,75 +468,6 @@ class _Parser:
         same = before.code == after.code and before.name == after.name
         return "continued" if same else "renamed"
 
-    # --- boundaries ---------------------------------------------------------------------
-
-    def geometries(self, name: str, hierarchy: str) -> list[GeometryRow]:
-        rel = FILES[name]
-        path = self.data_dir / rel
-        try:
-            collection = json.loads(path.read_text(encoding="utf-8"))
-            features = collection["features"]
-            if not isinstance(features, list):
-                raise TypeError("features is not a list")
-        except FileNotFoundError:
-            self.errors.add(rel, None, None, "file is missing")
-            return []
-        except (ValueError, KeyError, TypeError) as exc:
-            self.errors.add(rel, None, None, f"not a GeoJSON FeatureCollection: {exc}")
-            return []
-        rows: list[GeometryRow] = []
-        seen: set[str] = set()
-        for index, feature in enumerate(features, start=1):
-            props = feature.get("properties") or {} if isinstance(feature, dict) else {}
-            code = str(props.get("province_code") or "")
-            key = (hierarchy, code)
-            if key not in self.units or self.units[key].level != "province":
-                self.errors.add(
-                    rel,
-                    index,
-                    "properties.province_code",
-                    f"{code!r} is not a province of {hierarchy}",
-                )
-                continue
-            if code in seen:
-                self.errors.add(rel, index, "properties.province_code", f"{code} appears twice")
-                continue
-            seen.add(code)
-            geometry = feature.get("geometry")
-            bbox = _bbox(geometry)
-            if bbox is None:
-                self.errors.add(rel, index, "geometry", "not a valid Polygon or MultiPolygon")
-                continue
-            text = json.dumps(geometry, ensure_ascii=False, separators=(",", ":"))
-            rows.append(GeometryRow(key, text, bbox, rel))
-        return rows
-
-
-def _bbox(geometry: Any) -> tuple[float, float, float, float] | None:
-    """Bounding box of a (Multi)Polygon, or None when the geometry is malformed."""
-    if not isinstance(geometry, dict):
-        return None
-    coords = geometry.get("coordinates")
-    kind = geometry.get("type")
-    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
-    if not isinstance(polygons, list) or not polygons:
-        return None
-    xs: list[float] = []
-    ys: list[float] = []
-    try:
-        for polygon in polygons:
-            for ring in polygon:
-                if len(ring) < 4:
-                    return None
-                for x, y, *_rest in ring:
-                    xs.append(float(x))
-                    ys.append(float(y))
-    except (TypeError, ValueError):
-        return None
-    if not (all(-180 <= x <= 180 for x in xs) and all(-90 <= y <= 90 for y in ys)):
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
-
 
 def read_dataset(data_dir: Path, home_province: str) -> Dataset:
     """Parse and check every file; raise ``import_failed`` listing the problems, if any."""
@@ -559,8 +482,15 @@ def read_dataset(data_dir: Path, home_province: str) -> Dataset:
     parser.errors.raise_if_any()  # the mappings below need complete unit tables
     provinces = parser.province_mapping()
     wards = parser.ward_mapping(provinces)
-    geometries = parser.geometries("boundaries_legacy", LEGACY)
-    geometries += parser.geometries("boundaries_2025", CURRENT)
+    geometries: list[GeometryRow] = []
+    for name, hierarchy in (("boundaries_legacy", LEGACY), ("boundaries_2025", CURRENT)):
+        provinces_of_version = {
+            code for (h, code), unit in parser.units.items()
+            if h == hierarchy and unit.level == "province"
+        }  # fmt: skip
+        geometries += read_boundaries(
+            data_dir, FILES[name], hierarchy, provinces_of_version, parser.errors.add
+        )
     parser.errors.raise_if_any()
     successions = parser.successions(provinces, wards)
     parser.agencies(home_province)

@@ -169,7 +169,7 @@ def _write(db: Session, dataset: Dataset, report: Progress) -> LoadReport:
             ids[key] = next_id
             next_id += 1
         else:
-            ids[key] = old[0]
+            ids[key] = old[COL["id"]]
         row = _unit_row(unit, ids[key], ids)
         if old is None:
             inserts.append(row)

@@ -358,7 +358,7 @@ def home_summary(*, db: Session, province_code: str) -> HomeSummary:
         .order_by(Unit.type)
     )
     # not dict(counts): a Result has .keys(), so dict() would take it for a mapping
-    by_type: dict[str, int] = {type_: count for type_, count in counts.tuples()}  # noqa: C416
+    by_type: dict[str, int] = {row[0]: row[1] for row in counts}
     departments = db.scalar(
         select(func.count()).where(Unit.parent_id == province.id, Unit.level == "agency")
     )
