@@ -73,11 +73,11 @@ def _print_problem(exc: ProblemError) -> None:
         console.print(f"  … {len(exc.errors) - 50} more")
 
 
-def _load_units(database: Database, settings: Settings) -> None:
+def _load_units(database: Database, settings: Settings, data_dir: Path | None = None) -> None:
     try:
         with progress_bar() as progress, database.transaction() as db:
             report = units_service.load_reference_data(
-                db=db, home_province=settings.home_province, progress=progress
+                db=db, home_province=settings.home_province, progress=progress, data_dir=data_dir
             )
     except ProblemError as exc:
         _print_problem(exc)
@@ -95,12 +95,17 @@ def db_upgrade() -> None:
 
 
 @units_app.command("load")
-def units_load() -> None:
+def units_load(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Folder with admin_units/ and boundaries/ (default: shipped)"),
+    ] = None,
+) -> None:
     """Load (or refresh) administrative units, successions and boundaries; idempotent."""
     settings = Settings()
     database = Database(settings.database_url)
     try:
-        _load_units(database, settings)
+        _load_units(database, settings, data_dir)
     finally:
         database.dispose()
 

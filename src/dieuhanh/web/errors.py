@@ -13,8 +13,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from dieuhanh.core.errors import CATALOG, ProblemError, problem_body
 from dieuhanh.core.http import get_locale
-from dieuhanh.core.periods import PeriodError
 from dieuhanh.core.pages import page_locale, render
+from dieuhanh.core.periods import PeriodError
 
 log = structlog.get_logger("dieuhanh.errors")
 

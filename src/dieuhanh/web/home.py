@@ -19,7 +19,9 @@ def _province_for(actor: Actor, request: Request, db: DbSession) -> HomeSummary:
     home_code = get_settings(request).home_province
     summary = units_service.home_summary(db=db, province_code=home_code)
     scope = actor.scope_unit_id
-    if scope is None or units_service.is_within(db=db, unit_id=summary.unit.id, scope_unit_id=scope):
+    if scope is None or units_service.is_within(
+        db=db, unit_id=summary.unit.id, scope_unit_id=scope
+    ):
         return summary
     own = units_service.get_unit_by_id(db=db, unit_id=scope)
     chain = [own, *reversed(units_service.ancestors(db=db, unit_id=own.id))]
