@@ -85,3 +85,10 @@ def test_scheduler_thread_starts_and_stops() -> None:
         time.sleep(0.01)
     sched.stop()
     assert ran
+
+
+def test_app_registers_housekeeping_jobs(app) -> None:  # type: ignore[no-untyped-def]
+    scheduler = app.state.scheduler
+    assert "auth.purge_expired" in scheduler.jobs
+    assert scheduler.run_once("auth.purge_expired") is False  # nothing expired in a fresh DB
+    assert scheduler.jobs["auth.purge_expired"].last_error is None

@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates(WEB_DIR / "templates", tile_url=settings.tile_url)
     app.state.actor_resolver = auth_api.resolve_actor
     auth_service.install_audit(database)
+    _add_jobs(scheduler, database, settings)
 
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, tile_url=settings.tile_url)
@@ -92,6 +93,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+def _add_jobs(scheduler: Scheduler, database: Database, settings: Settings) -> None:
+    """Housekeeping steps; each is idempotent and reports whether it found work."""
+
+    def purge_sessions() -> bool:
+        with database.transaction() as db:
+            return auth_service.purge_expired(db=db, settings=settings) > 0
+
+    scheduler.add("auth.purge_expired", purge_sessions, every_seconds=3600)
 
 
 def _add_platform_routes(app: FastAPI) -> None:

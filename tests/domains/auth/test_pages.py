@@ -47,7 +47,10 @@ def test_login_page_is_vietnamese_first_with_a_csrf_cookie(client: httpx.Client)
     assert "dh_login_csrf=" in cookie
     assert "HttpOnly" in cookie
     assert "Path=/login" in cookie
-    en = client.get("/login", headers={**HTML, "Accept-Language": "en"})
+    # pages stay Vietnamese for an English browser; the language switch (cookie) changes them
+    assert "Tên đăng nhập" in client.get("/login", headers={**HTML, "Accept-Language": "en"}).text
+    client.get("/lang/en")  # the switch sets the dh_lang cookie
+    en = client.get("/login", headers=HTML)
     assert "Username" in en.text
     assert "Password" in en.text
 
