@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,14 @@ def test_rejects_invalid_values() -> None:
         Settings(default_locale="fr")  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         Settings(office_hours="17:00-07:30")
+
+
+def test_province_overrides_reach_the_work_calendar(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Đà Nẵng gives a day off on Friday 2026-03-27 and makes Saturday 2026-04-04 a workday.
+    monkeypatch.setenv("DIEUHANH_EXTRA_HOLIDAYS", '["2026-03-27"]')
+    monkeypatch.setenv("DIEUHANH_EXTRA_WORKDAYS", '["2026-04-04"]')
+    calendar = Settings().work_calendar()
+    assert not calendar.is_working_day(date(2026, 3, 27))
+    assert calendar.is_working_day(date(2026, 4, 4))
+    assert calendar.is_working_day(date(2026, 3, 26))
+    assert not Settings(extra_workdays=[]).work_calendar().is_working_day(date(2026, 4, 4))

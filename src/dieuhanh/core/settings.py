@@ -8,13 +8,14 @@ built at import time: :func:`dieuhanh.web.app.create_app` receives a ``Settings`
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dieuhanh.core.workdays import parse_office_hours
+from dieuhanh.core.workdays import WorkCalendar, parse_office_hours
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
 
@@ -41,6 +42,14 @@ class Settings(BaseSettings):
     office_hours: str = Field(
         default="07:30-11:30,13:30-17:00",
         description="Working hours of a working day, comma separated HH:MM-HH:MM ranges",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list,
+        description="Province-specific days off (JSON list of ISO dates)",
+    )
+    extra_workdays: list[date] = Field(
+        default_factory=list,
+        description="Province-specific make-up working days (JSON list of ISO dates)",
     )
     tile_url: str | None = Field(default=None, description="Optional map tile server URL")
     log_json: bool = False
@@ -75,6 +84,15 @@ class Settings(BaseSettings):
                     "in production"
                 )
         return self
+
+    def work_calendar(self) -> WorkCalendar:
+        """The province's working-time calendar: national holidays plus its overrides."""
+        return WorkCalendar(
+            office_hours=self.office_hours,
+            extra_holidays=self.extra_holidays,
+            extra_workdays=self.extra_workdays,
+            tz=self.timezone,
+        )
 
     @property
     def is_sqlite(self) -> bool:

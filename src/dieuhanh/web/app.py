@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.bus = bus
     app.state.scheduler = scheduler
     app.state.metrics = metrics
+    app.state.workdays = settings.work_calendar()
     app.state.nav = NAV
     app.state.templates = build_templates(WEB_DIR / "templates", tile_url=settings.tile_url)
     app.state.actor_resolver = auth_api.resolve_actor
