@@ -6,5 +6,6 @@ pytest_plugins = [
     "tests.fixtures.app",
     "tests.fixtures.units",
     "tests.fixtures.auth",
+    "tests.fixtures.indicators",
     "tests.fixtures.browser",
 ]

@@ -40,6 +40,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "apikeys.manage": frozenset({Role.ADMIN}),
     "audit.read": frozenset({Role.ADMIN}),
     "profile.read": EVERYONE,
+    "indicators.read": EVERYONE,
+    "indicators.export": EVERYONE,
+    "indicators.manage": frozenset({Role.ADMIN}),
+    # agency officers may only write indicators their agency owns (checked in the service)
+    "indicators.ingest": frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY}),
+    "indicators.targets": frozenset({Role.ADMIN, Role.LEADER}),
 }
 
 # Actions an anonymous visitor (a citizen without an account) may perform.

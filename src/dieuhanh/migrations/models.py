@@ -7,6 +7,7 @@ import importlib
 MODEL_MODULES = (
     "dieuhanh.domains.units.models",
     "dieuhanh.domains.auth.models",
+    "dieuhanh.domains.indicators.models",
 )
 
 

@@ -26,6 +26,8 @@ from dieuhanh.core.settings import Settings
 from dieuhanh.domains.auth import api as auth_api
 from dieuhanh.domains.auth import pages as auth_pages
 from dieuhanh.domains.auth import service as auth_service
+from dieuhanh.domains.indicators import api as indicators_api
+from dieuhanh.domains.indicators import pages as indicators_pages
 from dieuhanh.domains.units import api as units_api
 from dieuhanh.domains.units import pages as units_pages
 from dieuhanh.web import errors, home
@@ -35,6 +37,7 @@ WEB_DIR = Path(__file__).resolve().parent
 
 NAV: list[NavItem] = [
     NavItem("/", N_("Overview"), "home.view"),
+    NavItem("/indicators", N_("Indicators"), "indicators.read"),
     NavItem("/units", N_("Administrative units"), "units.read"),
     NavItem("/admin/users", N_("Users"), "users.read"),
     NavItem("/admin/audit", N_("Audit log"), "audit.read"),
@@ -90,6 +93,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_pages.router,
         units_api.router,
         units_pages.router,
+        indicators_api.router,
+        indicators_pages.router,
         home.router,
     ):
         app.include_router(router)

@@ -1,0 +1,5 @@
+"""api_data routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1/indicators", tags=["indicators"])

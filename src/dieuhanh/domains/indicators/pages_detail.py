@@ -1,0 +1,5 @@
+"""pages_detail routes (being written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
