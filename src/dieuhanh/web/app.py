@@ -27,6 +27,7 @@ from dieuhanh.domains.auth import api as auth_api
 from dieuhanh.domains.auth import pages as auth_pages
 from dieuhanh.domains.auth import service as auth_service
 from dieuhanh.domains.indicators import api as indicators_api
+from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
 from dieuhanh.domains.units import api as units_api
 from dieuhanh.domains.units import pages as units_pages
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         units_api.router,
         units_pages.router,
         indicators_api.router,
+        indicators_sdmx.sdmx_router,
         indicators_pages.router,
         home.router,
     ):

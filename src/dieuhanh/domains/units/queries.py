@@ -10,10 +10,22 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    and_,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from dieuhanh.core.errors import ProblemError
@@ -317,6 +329,114 @@ def scope_ids(*, db: Session, unit_id: int) -> frozenset[int]:
         or_(UnitClosure.descendant_id == unit_id, UnitClosure.descendant_id.in_(successor_ids))
     )
     return frozenset(db.scalars(statement))
+
+
+# --- roll-up maps across the reform (for other domains' aggregations) -----------------------
+
+# The administrative levels each hierarchy has: the 2025 map has no districts.
+HIERARCHY_LEVELS: dict[str, tuple[str, ...]] = {
+    LEGACY: ("nation", "province", "district", "commune"),
+    CURRENT: ("nation", "province", "commune"),
+}
+
+
+def level_in(hierarchy: str, level: str) -> str:
+    """``level`` if ``hierarchy`` has it, else the next coarser level it has: a district-level
+    series lives on in the 2025 map at province level (legacy districts were ``absorbed``)."""
+    rank = _level_rank(level)
+    found = [name for name in HIERARCHY_LEVELS[hierarchy] if LEVELS.index(name) <= rank]
+    return found[-1]
+
+
+def rollup_map(*, target_ids: Sequence[int], hierarchy: str, level: str) -> Select[Any]:
+    """Which units' data make up each target, as one SQL selectable to join observations to.
+
+    Columns ``(src_id, unit_id, target_id, weight, remapped)``: ``unit_id`` is a unit of
+    ``hierarchy`` at ``level_in(hierarchy, level)`` inside ``target_id``'s subtree (the
+    target itself when it is at that level); ``src_id`` is a unit whose stored values count
+    for ``unit_id``: the unit itself (``remapped`` 0, weight 1) or a unit of the *other*
+    hierarchy linked to it by a succession (``remapped`` 1). Legacy → 2025 uses the
+    succession weight (a split commune's share); 2025 → legacy spreads a current unit over its
+    predecessors, the weight normalised over them so that shares add up to the whole. Legacy
+    island districts ``converted`` to special zones count as communes.
+
+    Returned as a query rather than rows so that a roll-up is one ``JOIN … GROUP BY`` in the
+    database, never a loop over thousands of ids in Python.
+    """
+    targets = list(target_ids)
+    other = LEGACY if hierarchy == CURRENT else CURRENT
+    here, there = level_in(hierarchy, level), level_in(other, level)
+    member, source = aliased(Unit, name="member"), aliased(Unit, name="source")
+    direct = (
+        select(
+            UnitClosure.descendant_id.label("src_id"),
+            UnitClosure.descendant_id.label("unit_id"),
+            UnitClosure.ancestor_id.label("target_id"),
+            literal(1.0).label("weight"),
+            literal(0).label("remapped"),
+        )
+        .join(member, member.id == UnitClosure.descendant_id)
+        .where(UnitClosure.ancestor_id.in_(targets), member.level_rank == LEVELS.index(here))
+        .cte("direct_units")
+    )
+    # The crossing starts from the (few) member units and follows their successions, so the
+    # database walks the succession index from each member instead of scanning every unit.
+    if hierarchy == CURRENT:
+        wanted = source.level_rank == LEVELS.index(there)
+        if here == "commune":
+            wanted = or_(wanted, UnitSuccession.kind == "converted")
+        crossed = (
+            select(
+                UnitSuccession.predecessor_id,
+                direct.c.unit_id,
+                direct.c.target_id,
+                UnitSuccession.weight,
+                literal(1),
+            )
+            .select_from(direct)
+            .join(UnitSuccession, UnitSuccession.successor_id == direct.c.unit_id)
+            .join(source, source.id == UnitSuccession.predecessor_id)
+            .where(wanted)
+        )
+        return union_all(select(direct), crossed).subquery("rollup_map").select()
+    before = aliased(Unit, name="before")
+    shares = (
+        select(
+            UnitSuccession.successor_id.label("successor_id"),
+            func.sum(UnitSuccession.weight).label("total"),
+        )
+        .join(before, before.id == UnitSuccession.predecessor_id)
+        .where(before.hierarchy == LEGACY, before.level_rank == LEVELS.index(here))
+        .group_by(UnitSuccession.successor_id)
+        .subquery("shares")
+    )
+    crossed = (
+        select(
+            UnitSuccession.successor_id,
+            direct.c.unit_id,
+            direct.c.target_id,
+            UnitSuccession.weight / shares.c.total,
+            literal(1),
+        )
+        .select_from(direct)
+        .join(UnitSuccession, UnitSuccession.predecessor_id == direct.c.unit_id)
+        .join(source, source.id == UnitSuccession.successor_id)
+        .join(shares, shares.c.successor_id == UnitSuccession.successor_id)
+        .where(source.level_rank == LEVELS.index(there))
+    )
+    return union_all(select(direct), crossed).subquery("rollup_map").select()
+
+
+def units_by_ids(*, db: Session, unit_ids: Iterable[int]) -> dict[int, UnitOut]:
+    """Many units by id in a few queries (names for a table of results)."""
+    wanted = sorted(set(unit_ids))
+    found: dict[int, UnitOut] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in db.execute(_select_units().where(Unit.id.in_(chunk))):
+            unit = _out(row)
+            found[unit.id] = unit
+    return found
 
 
 # --- boundaries and the home summary ---------------------------------------------------------

@@ -1,0 +1,436 @@
+"""Exports of indicator values: one table model that every file format serialises.
+
+CSV, Excel, SDMX-JSON and SDMX-ML all write the same :class:`ExportTable`, so a number can
+never differ between two formats of the same query, and the serialisers
+(:mod:`.exports_files`, :mod:`.sdmx_json`, :mod:`.sdmx_xml`) know nothing about where rows
+come from. Rows come from two places:
+
+* **the query engine** (:mod:`.query`) when the caller names units: the values the JSON API
+  shows — roll-ups with coverage, data re-mapped across the 2025 reform, a missing value
+  kept as ``None`` (never 0);
+* **the stored observations** when the caller asks for "everything" (an SDMX key with an
+  empty ``REF_AREA``): what the units reported, as reported, in one indexed read.
+
+Access follows the JSON API: the actor must be allowed ``indicators.export`` (checked by the
+route) and only sees units inside its scope subtree (checked here).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.db import utcnow
+from dieuhanh.core.errors import ProblemError
+from dieuhanh.core.periods import Period, PeriodError, PeriodType
+from dieuhanh.core.security import Actor
+from dieuhanh.domains.indicators.models import Dimension, Indicator, Observation
+from dieuhanh.domains.units import service as units
+from dieuhanh.domains.units.schemas import UnitOut
+
+# Stored one-letter statuses and the words every export uses for them.
+STATUSES = {"p": "provisional", "f": "final"}
+CADENCE_PERIOD_TYPE = {
+    "day": PeriodType.DAY,
+    "week": PeriodType.WEEK,
+    "month": PeriodType.MONTH,
+    "decree09_month": PeriodType.MONTH,  # stored under the nominal month (see query.py)
+    "quarter": PeriodType.QUARTER,
+    "year": PeriodType.YEAR,
+}
+ALL_DISAGGS = "*"
+MAX_UNITS = 5000  # a table wider than every commune of a province is a mistake, not a report
+
+
+@dataclass(frozen=True, slots=True)
+class ExportIndicator:
+    """What a file needs to know about an indicator to label and format its values."""
+
+    code: str
+    name_vi: str
+    name_en: str
+    measure_unit_vi: str
+    measure_unit_en: str
+    decimals: int
+    cadence: str
+    component: str
+    disaggregations: tuple[str, ...] = ()
+    id: int = field(default=0, compare=False, repr=False)  # server-side only
+
+    @property
+    def period_type(self) -> PeriodType:
+        return CADENCE_PERIOD_TYPE[self.cadence]
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" and self.name_en else self.name_vi
+
+    def measure_unit(self, locale: str) -> str:
+        return (
+            self.measure_unit_en
+            if locale == "en" and self.measure_unit_en
+            else (self.measure_unit_vi)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRow:
+    """One value: an indicator for a unit, a period and a disaggregation.
+
+    ``value`` is ``None`` when nothing was reported (the row is kept so that a table shows
+    the gap); ``reported``/``expected`` are the coverage of an aggregate (``None`` for a
+    stored value); ``remapped`` says the value was carried across the 2025 reform.
+    """
+
+    indicator: str
+    unit: str
+    unit_name: str
+    period: str  # canonical code: 2026, 2026Q3, 2026-07 …
+    disagg: str  # canonical "dim=cat;dim=cat" sorted by dimension; "" is the total
+    value: float | None
+    status: str | None = None  # "final" | "provisional" | None (unknown / aggregate)
+    reported: int | None = None
+    expected: int | None = None
+    remapped: bool = False
+
+    @property
+    def coverage(self) -> str | None:
+        """``27/30``: how many of the expected units (or periods) reported."""
+        if self.reported is None or self.expected is None:
+            return None
+        return f"{self.reported}/{self.expected}"
+
+    @property
+    def period_value(self) -> Period:
+        return Period.parse(self.period)
+
+
+@dataclass(frozen=True, slots=True)
+class DimensionLabels:
+    code: str
+    name_vi: str
+    name_en: str
+    categories: dict[str, tuple[str, str]]  # category code -> (vi, en)
+
+
+@dataclass
+class ExportTable:
+    """The rows of one export and everything its files say about them."""
+
+    indicators: dict[str, ExportIndicator]
+    rows: list[ExportRow]
+    hierarchy: str
+    parameters: dict[str, str] = field(default_factory=dict)  # the query as asked
+    sources: list[str] = field(default_factory=list)  # who supplied the stored values
+    dimensions: dict[str, DimensionLabels] = field(default_factory=dict)
+    generated_at: datetime = field(default_factory=utcnow)
+
+    def disagg_label(self, disagg: str, locale: str) -> str:
+        """``Giới tính: Nữ; Khu vực: Thành thị`` (``Tổng`` for the total)."""
+        if not disagg:
+            return "Total" if locale == "en" else "Tổng"
+        parts = []
+        for dim, cat in parse_disagg(disagg).items():
+            labels = self.dimensions.get(dim)
+            if labels is None:
+                parts.append(f"{dim}: {cat}")
+                continue
+            cat_vi, cat_en = labels.categories.get(cat, (cat, cat))
+            if locale == "en":
+                parts.append(f"{labels.name_en}: {cat_en}")
+            else:
+                parts.append(f"{labels.name_vi}: {cat_vi}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """The parameters of the query API's series and table, which exports accept as well."""
+
+    indicators: tuple[str, ...]
+    unit: str | None = None  # one unit: a series
+    parent: str | None = None  # with level: the units under it (a table)
+    level: str | None = None
+    period_type: str | None = None  # default: the type of ``start``, else the cadence
+    start: str | None = None  # period codes, inclusive
+    end: str | None = None
+    as_of: date | None = None  # picks the hierarchy (legacy before 2025-07-01)
+    disagg: str = ""  # "" total, "*" every stored disaggregation, or "sex=female"
+
+    def as_parameters(self) -> dict[str, str]:
+        """The query as text, for the provenance sheet and the file name."""
+        out = {"indicators": ",".join(self.indicators)}
+        for name in ("unit", "parent", "level", "period_type", "start", "end", "disagg"):
+            value = getattr(self, name)
+            if value:
+                out[name] = str(value)
+        if self.as_of is not None:
+            out["as_of"] = self.as_of.isoformat()
+        return out
+
+
+# --- disaggregations -------------------------------------------------------------------------
+
+
+def parse_disagg(text: str) -> dict[str, str]:
+    """``"area=urban;sex=female"`` → ``{"area": "urban", "sex": "female"}`` (sorted)."""
+    out: dict[str, str] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        dim, sep, cat = part.partition("=")
+        if not sep or not dim.strip() or not cat.strip():
+            raise ProblemError(
+                "validation_error",
+                errors=[{"location": ["query", "disagg"], "message": f"bad part {part!r}"}],
+            )
+        out[dim.strip()] = cat.strip()
+    return dict(sorted(out.items()))
+
+
+def canonical_disagg(parts: dict[str, str]) -> str:
+    return ";".join(f"{dim}={cat}" for dim, cat in sorted(parts.items()))
+
+
+# --- catalog lookups -------------------------------------------------------------------------
+
+
+def _export_indicator(row: Indicator) -> ExportIndicator:
+    return ExportIndicator(
+        code=row.code,
+        name_vi=row.name_vi,
+        name_en=row.name_en,
+        measure_unit_vi=row.measure_unit_vi,
+        measure_unit_en=row.measure_unit_en,
+        decimals=row.decimals,
+        cadence=row.cadence,
+        component=row.component,
+        disaggregations=tuple(row.disaggregations or ()),
+        id=row.id,
+    )
+
+
+def indicators_for_export(*, db: Session, codes: Sequence[str]) -> dict[str, ExportIndicator]:
+    """The named indicators in the order asked; ``indicator_not_found`` names the unknown."""
+    wanted = list(dict.fromkeys(codes))
+    rows = db.scalars(select(Indicator).where(Indicator.code.in_(wanted))).all()
+    found = {row.code: _export_indicator(row) for row in rows}
+    unknown = [code for code in wanted if code not in found]
+    if unknown:
+        raise ProblemError("indicator_not_found", detail=", ".join(unknown))
+    return {code: found[code] for code in wanted}
+
+
+def active_indicators(*, db: Session, component: str | None = None) -> list[ExportIndicator]:
+    """Every active indicator (of one component), by code."""
+    statement = select(Indicator).where(Indicator.active.is_(True)).order_by(Indicator.code)
+    if component is not None:
+        statement = statement.where(Indicator.component == component)
+    return [_export_indicator(row) for row in db.scalars(statement)]
+
+
+def dimension_labels(*, db: Session) -> dict[str, DimensionLabels]:
+    """Names of every disaggregation dimension and category (a small table)."""
+    out: dict[str, DimensionLabels] = {}
+    for row in db.scalars(select(Dimension).order_by(Dimension.code)):
+        categories = {
+            str(cat["code"]): (str(cat.get("name_vi", cat["code"])), str(cat.get("name_en", "")))
+            for cat in row.categories
+        }
+        out[row.code] = DimensionLabels(row.code, row.name_vi, row.name_en, categories)
+    return out
+
+
+# --- periods ---------------------------------------------------------------------------------
+
+
+def as_period_type(text: str) -> PeriodType:
+    try:
+        return PeriodType(text)
+    except ValueError:
+        raise PeriodError(f"unknown period type {text!r}") from None
+
+
+def period_bounds(
+    indicator: ExportIndicator,
+    *,
+    period_type: str | None,
+    start: str | None,
+    end: str | None,
+) -> tuple[PeriodType, Period | None, Period | None]:
+    """The period type an indicator is exported at (``period_type``, else its cadence) and
+    the first and last period of it.
+
+    ``start``/``end`` may be of another type (``2024`` for a monthly series): they are
+    widened to whole periods of the export type (January 2024 … December 2024).
+    """
+    first = Period.parse(start) if start else None
+    last = Period.parse(end) if end else None
+    kind = as_period_type(period_type) if period_type else indicator.period_type
+    lo = Period.containing(kind, first.start) if first is not None else None
+    hi = Period.containing(kind, last.end) if last is not None else None
+    if lo is not None and hi is not None and hi < lo:
+        raise PeriodError(f"the period {end} is before {start}")
+    return kind, lo, hi
+
+
+# --- units -----------------------------------------------------------------------------------
+
+
+def resolve_units(
+    *, db: Session, actor: Actor, query: ExportQuery, hierarchy: str
+) -> list[UnitOut]:
+    """The units a query names, each checked against the actor's scope (``out_of_scope``)."""
+    scope = actor.scope_unit_id
+    if query.unit:
+        return [units.get_unit(db=db, code=query.unit, hierarchy=hierarchy, scope_unit_id=scope)]
+    if query.parent:
+        parent = units.get_unit(db=db, code=query.parent, hierarchy=hierarchy, scope_unit_id=scope)
+        items, _total = units.search_units(
+            db=db,
+            level=query.level,
+            hierarchy=hierarchy,
+            scope_unit_id=parent.id,
+            limit=MAX_UNITS + 1,
+        )
+        found = [u for u in items if u.id != parent.id] if query.level else items
+        if query.level is None:
+            found = [u for u in found if u.parent_code == parent.code]
+        if scope is not None:
+            allowed_ids = set(db.scalars(units.subtree_ids_select(scope)))
+            found = [u for u in found if u.id in allowed_ids]
+        if len(found) > MAX_UNITS:
+            raise ProblemError("payload_too_large", detail=f"more than {MAX_UNITS} units")
+        return found
+    if scope is not None:
+        return [units.get_unit_by_id(db=db, unit_id=scope)]
+    raise ProblemError(
+        "validation_error",
+        errors=[{"location": ["query", "unit"], "message": "give a unit or a parent"}],
+    )
+
+
+def _units_by_id(db: Session, ids: Iterable[int], hierarchy: str) -> dict[int, UnitOut]:
+    """Names for the units that appear in stored rows (few: one by one; many: one list)."""
+    wanted = set(ids)
+    if len(wanted) <= 200:
+        return {uid: units.get_unit_by_id(db=db, unit_id=uid) for uid in wanted}
+    items, _ = units.search_units(db=db, hierarchy=hierarchy, limit=len(wanted) * 4 + 20000)
+    return {u.id: u for u in items if u.id in wanted}
+
+
+# --- stored observations ---------------------------------------------------------------------
+
+
+def stored_rows(
+    *,
+    db: Session,
+    actor: Actor,
+    indicators: Sequence[ExportIndicator],
+    hierarchy: str,
+    unit_ids: Sequence[int] | None = None,
+    period_type: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    disaggs: Sequence[str] | None = ("",),
+) -> tuple[list[ExportRow], list[str]]:
+    """Values as the units reported them, with no aggregation or re-mapping.
+
+    ``unit_ids=None`` means every unit of ``hierarchy`` inside the actor's scope. One range
+    read per indicator along the observations primary key
+    ``(indicator, period_type, period_start, …)``. Returns the rows (indicator, unit code,
+    period, disaggregation order) and the distinct sources that supplied them.
+    """
+    rows: list[ExportRow] = []
+    sources: set[str] = set()
+    nation = units.get_unit(db=db, code="VN", hierarchy=hierarchy)
+    for indicator in indicators:
+        kind, lo, hi = period_bounds(indicator, period_type=period_type, start=start, end=end)
+        statement = select(
+            Observation.unit_id,
+            Observation.period,
+            Observation.disagg,
+            Observation.value,
+            Observation.status,
+            Observation.source,
+        ).where(Observation.indicator_id == indicator.id, Observation.period_type == kind.value)
+        if lo is not None:
+            statement = statement.where(Observation.period_start >= lo.start)
+        if hi is not None:
+            statement = statement.where(Observation.period_start <= hi.start)
+        if disaggs is not None:
+            statement = statement.where(Observation.disagg.in_(list(disaggs)))
+        if unit_ids is not None:
+            statement = statement.where(Observation.unit_id.in_(list(unit_ids)))
+        else:
+            statement = statement.where(
+                Observation.unit_id.in_(units.subtree_ids_select(nation.id, across_versions=False))
+            )
+            if actor.scope_unit_id is not None:
+                statement = statement.where(
+                    Observation.unit_id.in_(units.subtree_ids_select(actor.scope_unit_id))
+                )
+        found = db.execute(statement).all()
+        names = _units_by_id(db, (r.unit_id for r in found), hierarchy)
+        batch = []
+        for r in found:
+            unit = names[r.unit_id]
+            batch.append(
+                ExportRow(
+                    indicator=indicator.code,
+                    unit=unit.code,
+                    unit_name=unit.name,
+                    period=r.period,
+                    disagg=r.disagg,
+                    value=r.value,
+                    status=STATUSES.get(r.status),
+                )
+            )
+            if r.source:
+                sources.add(r.source)
+        batch.sort(key=lambda row: (row.unit, row.period_value, row.disagg))
+        rows.extend(batch)
+    return rows, sorted(sources)
+
+
+def effective_period_type(query: ExportQuery) -> str | None:
+    """The type asked for, else ``None``: each indicator at its own cadence, so that one
+    file can hold a monthly and a yearly indicator; ``from``/``to`` then bound dates."""
+    return as_period_type(query.period_type).value if query.period_type else None
+
+
+def export_table(*, db: Session, actor: Actor, query: ExportQuery) -> ExportTable:
+    """The table behind ``/api/v1/indicators/export.csv`` and ``.xlsx``."""
+    if not query.indicators:
+        raise ProblemError(
+            "validation_error",
+            errors=[{"location": ["query", "indicators"], "message": "name an indicator"}],
+        )
+    hierarchy = units.resolve_hierarchy(query.as_of, None)
+    indicators = indicators_for_export(db=db, codes=query.indicators)
+    chosen = resolve_units(db=db, actor=actor, query=query, hierarchy=hierarchy)
+    disaggs = (
+        None if query.disagg == ALL_DISAGGS else [canonical_disagg(parse_disagg(query.disagg))]
+    )
+    rows, sources = stored_rows(
+        db=db,
+        actor=actor,
+        indicators=list(indicators.values()),
+        hierarchy=hierarchy,
+        unit_ids=[u.id for u in chosen],
+        period_type=effective_period_type(query),
+        start=query.start,
+        end=query.end,
+        disaggs=disaggs,
+    )
+    return ExportTable(
+        indicators=indicators,
+        rows=rows,
+        hierarchy=hierarchy,
+        parameters=query.as_parameters(),
+        sources=sources,
+        dimensions=dimension_labels(db=db),
+    )
