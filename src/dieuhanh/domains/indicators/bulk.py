@@ -108,7 +108,7 @@ def load_windows(db: Session, windows: Sequence[Window]) -> Iterator[StoredRow]:
         few = len(window.unit_ids) <= UNIT_FILTER_MAX
         if few:
             statement = statement.where(obs.unit_id.in_(sorted(window.unit_ids)))
-        for row in db.execute(statement).tuples():
+        for row in db.execute(statement):
             if few or row[3] in window.unit_ids:
                 yield row
 

@@ -382,7 +382,7 @@ def _stored(
 def _all_codes(db: Session, known: dict[int, str]) -> dict[int, str]:
     """Indicator id → code for the rules check (which may name indicators not in the batch)."""
     codes = dict(known)
-    for ident, code in db.execute(select(Indicator.id, Indicator.code)).tuples():
+    for ident, code in db.execute(select(Indicator.id, Indicator.code)):
         codes.setdefault(ident, code)
     return codes
 

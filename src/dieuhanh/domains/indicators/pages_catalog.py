@@ -230,9 +230,10 @@ def _message(entry: dict[str, Any], locale: str) -> str:
     kind = str(entry.get("type", ""))
     params = entry.get("params") or {}
     field = str(entry["location"][-1]) if entry.get("location") else ""
-    if kind == "formula_syntax" and entry.get("reason_template"):
+    reason_template = entry.get("reason_template")
+    if kind == "formula_syntax" and reason_template:
         reason_params = entry.get("reason_params") or {}
-        reason = gettext(entry["reason_template"], locale).format(**reason_params)
+        reason = gettext(reason_template, locale).format(**reason_params)
         template = service.CATALOG_MESSAGES[kind]
         return gettext(template, locale) % {**params, "reason": reason}
     if kind in service.CATALOG_MESSAGES:

@@ -203,7 +203,7 @@ class _Store:
         )
         if len(self.unit_ids) <= UNIT_FILTER_MAX:
             statement = statement.where(obs.unit_id.in_(sorted(self.unit_ids)))
-        for unit_id, start, disagg, value in self.db.execute(statement).tuples():
+        for unit_id, start, disagg, value in self.db.execute(statement):
             if unit_id in self.unit_ids:
                 self.values[(indicator_id, unit_id, period_type, start, disagg)] = value
 
