@@ -13,6 +13,8 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from dieuhanh.components import registry
+from dieuhanh.components.socioeconomic import demo as socioeconomic_demo
 from dieuhanh.core.db import Database
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import compile_catalogs
@@ -29,11 +31,13 @@ users_app = typer.Typer(help="User accounts", no_args_is_help=True)
 audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
 units_app = typer.Typer(help="Administrative units", no_args_is_help=True)
 i18n_app = typer.Typer(help="Translations", no_args_is_help=True)
+components_app = typer.Typer(help="Component packs (hợp phần)", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(units_app, name="units")
 app.add_typer(i18n_app, name="i18n")
+app.add_typer(components_app, name="components")
 console = Console()
 
 ProgressFn = Callable[[str, int, int], None]
@@ -84,6 +88,74 @@ def _load_units(database: Database, settings: Settings, data_dir: Path | None = 
         console.print("[red]Nothing was written.[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[green]Units:[/green] {report.summary()}")
+
+
+def _sync_components(database: Database, settings: Settings) -> None:
+    """Write every pack into the catalog; unchanged definitions cost one read (idempotent)."""
+    try:
+        with database.transaction() as db:
+            report = registry.sync(
+                db=db,
+                actor=auth_service.system_actor("cli"),
+                home_province=settings.home_province,
+            )
+    except ProblemError as exc:
+        _print_problem(exc)
+        console.print("[red]Nothing was written.[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]Components:[/green] {report.summary()}")
+    for warning in report.warnings:
+        console.print(f"[yellow]{warning}[/yellow]")
+    if report.kept_local:
+        console.print(f"Kept local edits of: {', '.join(report.kept_local)}")
+
+
+def _generate_demo_data(database: Database, settings: Settings) -> None:
+    """Fill the socio-economic pack with reproducible demo values (2021 to this month).
+
+    A second run with the same data replays its batches and writes nothing.
+    """
+    try:
+        with progress_bar() as progress, database.transaction() as db:
+            report = socioeconomic_demo.generate(
+                db=db,
+                actor=auth_service.system_actor("demo"),
+                home_province=settings.home_province,
+                progress=progress,
+            )
+    except ProblemError as exc:
+        _print_problem(exc)
+        console.print("[red]Nothing was written.[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]Demo data:[/green] {report.summary()}")
+
+
+@components_app.command("sync")
+def components_sync() -> None:
+    """Write the packs' dimensions, indicators and rules into the catalog; idempotent."""
+    settings = Settings()
+    database = Database(settings.database_url)
+    auth_service.install_audit(database)
+    try:
+        _sync_components(database, settings)
+    finally:
+        database.dispose()
+
+
+@components_app.command("list")
+def components_list() -> None:
+    """The packs found (built in, and installed through the dieuhanh.components entry point)."""
+    try:
+        packs = registry.discover()
+    except ProblemError as exc:
+        _print_problem(exc)
+        raise typer.Exit(1) from exc
+    for pack in packs:
+        catalog = pack.catalog
+        console.print(
+            f"{pack.code}\t{pack.info.name_vi}\t{pack.origin}\t"
+            f"{len(catalog.indicators)} indicators, {len(catalog.validation_rules)} rules"
+        )
 
 
 @db_app.command("upgrade")
@@ -207,6 +279,8 @@ def demo(
     auth_service.install_audit(database)
     try:
         _load_units(database, settings)
+        _sync_components(database, settings)
+        _generate_demo_data(database, settings)
         with database.transaction() as db:
             accounts = auth_service.ensure_demo_users(db=db, province_code=settings.home_province)
     finally:

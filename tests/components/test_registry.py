@@ -64,7 +64,8 @@ def test_the_socioeconomic_pack_validates() -> None:
             assert item.weight_indicator in items, item.code
         if item.formula:
             assert expressions.parse(item.formula).codes() <= set(items), item.code
-        assert item.owner_agency and "." not in item.owner_agency, "owners are portable suffixes"
+        assert item.owner_agency, item.code
+        assert "." not in item.owner_agency, "owners are portable suffixes"
     # the statistics office's names and units
     assert items["RETAIL_SALES"].name_vi == (
         "Tổng mức bán lẻ hàng hóa và doanh thu dịch vụ tiêu dùng"
@@ -88,9 +89,7 @@ def test_a_broken_pack_names_file_indicator_and_field(tmp_path: Path) -> None:
     path = write_pack(tmp_path / "broken", data)
     with pytest.raises(ProblemError) as exc:
         registry.load_pack(path)
-    found = {
-        (e.get("indicator") or e.get("rule"), e["field"]): e for e in invalid_pack(exc)
-    }
+    found = {(e.get("indicator") or e.get("rule"), e["field"]): e for e in invalid_pack(exc)}
     assert set(found) == {
         ("CPI", "agg_units"),
         ("GRDP", "decimals"),

@@ -189,7 +189,9 @@ def test_weighted_average_needs_an_existing_weight(session: Session) -> None:
         service.update_indicator(
             db=session, actor=ADMIN, code="CPI", data=IndicatorPatch(agg_units="wavg")
         )
-    assert located(problem(exc, "validation_error")) == {("body.weight_indicator", "weight_required")}
+    assert located(problem(exc, "validation_error")) == {
+        ("body.weight_indicator", "weight_required")
+    }
     with pytest.raises(ProblemError) as exc:
         make_indicator(session, "TEST_W", agg_units="wavg", weight_indicator="NO_SUCH")
     assert located(problem(exc, "validation_error")) == {

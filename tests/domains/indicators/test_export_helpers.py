@@ -37,7 +37,17 @@ OBSERVATIONS = [
     ("EXP_SALES", HAI_CHAU, "month", date(2026, 1, 1), "2026-01", "", 0.0, "f", "UBND phường"),
     ("EXP_SALES", "01", "month", date(2026, 1, 1), "2026-01", "", 999.0, "f", "Hà Nội"),
     ("EXP_POP", "48", "year", date(2025, 1, 1), "2025", "", 1_200_000.0, "f", "Cục Thống kê"),
-    ("EXP_POP", "48", "year", date(2025, 1, 1), "2025", "sex=female", 610_000.0, "f", "Cục Thống kê"),
+    (
+        "EXP_POP",
+        "48",
+        "year",
+        date(2025, 1, 1),
+        "2025",
+        "sex=female",
+        610_000.0,
+        "f",
+        "Cục Thống kê",
+    ),
     ("EXP_POP", "48", "year", date(2025, 1, 1), "2025", "sex=male", 590_000.0, "f", "Cục Thống kê"),
 ]
 

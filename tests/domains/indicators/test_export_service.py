@@ -46,7 +46,9 @@ def data(session: Session) -> Session:
 
 
 def test_series_of_one_unit_keeps_the_gap(data: Session) -> None:
-    query = service.ExportQuery(indicators=("EXP_SALES",), unit="48", start="2026-01", end="2026-03")
+    query = service.ExportQuery(
+        indicators=("EXP_SALES",), unit="48", start="2026-01", end="2026-03"
+    )
     table = service.export_table(db=data, actor=scoped(data, "48"), query=query)
     assert values(table) == [
         ("EXP_SALES", "48", DA_NANG_NAME, "2026-01", "", 1234.5, "final"),
@@ -67,14 +69,16 @@ def test_table_of_communes_keeps_a_zero(data: Session) -> None:
         indicators=("EXP_SALES",), parent="48", level="commune", start="2026-01", end="2026-01"
     )
     table = service.export_table(db=data, actor=ADMIN, query=query)
-    assert values(table) == [
-        ("EXP_SALES", HAI_VAN, HAI_VAN_NAME, "2026-01", "", 10.0, "final"),
+    assert values(table) == [  # units in Vietnamese dictionary order: Châu before Vân
         ("EXP_SALES", HAI_CHAU, HAI_CHAU_NAME, "2026-01", "", 0.0, "final"),
+        ("EXP_SALES", HAI_VAN, HAI_VAN_NAME, "2026-01", "", 10.0, "final"),
     ]
 
 
 def test_bounds_widen_to_whole_periods_of_each_cadence(data: Session) -> None:
-    query = service.ExportQuery(indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-06", end="2026")
+    query = service.ExportQuery(
+        indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-06", end="2026"
+    )
     table = service.export_table(db=data, actor=ADMIN, query=query)
     # monthly from June 2025 to December 2026; yearly from 2025 (the year June 2025 is in)
     assert [(r.indicator, r.period) for r in table.rows] == [
@@ -186,11 +190,43 @@ def test_xlsx_reads_back_to_the_table(data: Session) -> None:
     )
     assert all(cell.font.b for cell in sheet[1])
     assert [r[:2] + r[4:9] for r in rows[1:]] == [
-        ("EXP_SALES", "Tổng mức bán lẻ thử nghiệm", "Tháng 1/2026", "Tổng", 1234.5, "tỷ đồng", "Chính thức"),
-        ("EXP_SALES", "Tổng mức bán lẻ thử nghiệm", "Tháng 2/2026", "Tổng", 1300.25, "tỷ đồng", "Sơ bộ"),
+        (
+            "EXP_SALES",
+            "Tổng mức bán lẻ thử nghiệm",
+            "Tháng 1/2026",
+            "Tổng",
+            1234.5,
+            "tỷ đồng",
+            "Chính thức",
+        ),
+        (
+            "EXP_SALES",
+            "Tổng mức bán lẻ thử nghiệm",
+            "Tháng 2/2026",
+            "Tổng",
+            1300.25,
+            "tỷ đồng",
+            "Sơ bộ",
+        ),
         ("EXP_POP", "Dân số thử nghiệm", "Năm 2025", "Tổng", 1200000, "người", "Chính thức"),
-        ("EXP_POP", "Dân số thử nghiệm", "Năm 2025", "Giới tính: Nữ", 610000, "người", "Chính thức"),
-        ("EXP_POP", "Dân số thử nghiệm", "Năm 2025", "Giới tính: Nam", 590000, "người", "Chính thức"),
+        (
+            "EXP_POP",
+            "Dân số thử nghiệm",
+            "Năm 2025",
+            "Giới tính: Nữ",
+            610000,
+            "người",
+            "Chính thức",
+        ),
+        (
+            "EXP_POP",
+            "Dân số thử nghiệm",
+            "Năm 2025",
+            "Giới tính: Nam",
+            590000,
+            "người",
+            "Chính thức",
+        ),
     ]
     assert isinstance(sheet["G2"].value, float)
     assert sheet["G2"].number_format == "#,##0.0"  # EXP_SALES has 1 decimal
@@ -242,7 +278,9 @@ def test_file_names() -> None:
     query = service.ExportQuery(
         indicators=("CPI", "IIP"), parent="48", level="commune", start="2024-01", end="2026-09"
     )
-    assert service.export_filename(query, "csv") == "chi-tieu_CPI-IIP_48_commune_2024-01_2026-09.csv"
+    assert (
+        service.export_filename(query, "csv") == "chi-tieu_CPI-IIP_48_commune_2024-01_2026-09.csv"
+    )
     many = service.ExportQuery(indicators=("A1", "B2", "C3", "D4"), unit="48 x/../")
     assert service.export_filename(many, "xlsx") == "chi-tieu_A1-3-more_48-x-..-.xlsx"
     assert service.content_disposition("a.csv") == (

@@ -23,7 +23,15 @@ from tests.domains.indicators.test_export_helpers import (
     HAI_VAN,
     seed_committed,
 )
-from tests.fixtures.auth import ADMIN, ADMIN48, LEADER48, OPERATOR01, ClientFactory, api_key_for, bearer
+from tests.fixtures.auth import (
+    ADMIN,
+    ADMIN48,
+    LEADER48,
+    OPERATOR01,
+    ClientFactory,
+    api_key_for,
+    bearer,
+)
 
 JSON = "application/vnd.sdmx.data+json;version=1.0.0"
 GENERIC = "application/vnd.sdmx.genericdata+xml;version=2.1"
@@ -94,17 +102,25 @@ def test_data_round_trip_in_both_formats(seeded: Database, client_as: ClientFact
     with seeded.reading() as db:
         actor = Actor(kind="user", id=0, name="t", role=Role.LEADER, scope_unit_id=None)
         _flow, table = service.sdmx_data(
-            db=db, actor=actor, flow="DF_DIEUHANH", key="EXP_SALES+EXP_POP.48.",
-            start_period="2025", end_period="2026-03",
+            db=db,
+            actor=actor,
+            flow="DF_DIEUHANH",
+            key="EXP_SALES+EXP_POP.48.",
+            start_period="2025",
+            end_period="2026-03",
         )
     assert from_json == from_xml == table_as_dict(table) == EXPECTED_48
     # March 2026 was never reported: absent, not 0
     assert ("EXP_SALES", "48", "_T", "2026-03") not in from_json
 
 
-def test_zero_is_a_value_and_names_are_vietnamese(seeded: Database, client_as: ClientFactory) -> None:
+def test_zero_is_a_value_and_names_are_vietnamese(
+    seeded: Database, client_as: ClientFactory
+) -> None:
     client = client_as(ADMIN48)
-    r = client.get(f"/sdmx/data/DF_TEST/EXP_SALES.{HAI_VAN}+{HAI_CHAU}._T", params={"format": "sdmx-json"})
+    r = client.get(
+        f"/sdmx/data/DF_TEST/EXP_SALES.{HAI_VAN}+{HAI_CHAU}._T", params={"format": "sdmx-json"}
+    )
     assert r.status_code == 200, r.text
     doc = r.json()
     areas = doc["structure"]["dimensions"]["series"][1]["values"]
@@ -124,7 +140,9 @@ def test_zero_is_a_value_and_names_are_vietnamese(seeded: Database, client_as: C
 
 def test_wildcard_areas_stay_in_scope(seeded: Database, client_as: ClientFactory) -> None:
     def areas(username: str) -> set[str]:
-        r = client_as(username).get("/sdmx/data/DF_TEST/EXP_SALES..", params={"format": "genericdata"})
+        r = client_as(username).get(
+            "/sdmx/data/DF_TEST/EXP_SALES..", params={"format": "genericdata"}
+        )
         assert r.status_code == 200, r.text
         frame = sdmx.to_pandas(sdmx.read_sdmx(io.BytesIO(r.content)))
         return {str(k) for k in frame.index.get_level_values("REF_AREA")}
@@ -161,10 +179,24 @@ def test_errors(seeded: Database, client_as: ClientFactory, client: httpx.Client
     problem(leader.get("/sdmx/data/DF_NOPE/all"), 404, "dataflow_not_found")
     problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.48"), 422, "sdmx_invalid_key")
     problem(leader.get("/sdmx/data/DF_TEST/EXP_POP.48."), 404, "sdmx_no_results")  # not in DF_TEST
-    problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", params={"startPeriod": "2030"}), 404, "sdmx_no_results")
-    problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", params={"startPeriod": "2026-13"}), 422, "invalid_period")
-    problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", headers={"Accept": "text/csv"}), 406, "not_acceptable")
-    problem(leader.get("/sdmx/dataflow", headers={"Accept": "application/json"}), 406, "not_acceptable")
+    problem(
+        leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", params={"startPeriod": "2030"}),
+        404,
+        "sdmx_no_results",
+    )
+    problem(
+        leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", params={"startPeriod": "2026-13"}),
+        422,
+        "invalid_period",
+    )
+    problem(
+        leader.get("/sdmx/data/DF_TEST/EXP_SALES.48.", headers={"Accept": "text/csv"}),
+        406,
+        "not_acceptable",
+    )
+    problem(
+        leader.get("/sdmx/dataflow", headers={"Accept": "application/json"}), 406, "not_acceptable"
+    )
     problem(leader.get("/sdmx/datastructure/DSD_OTHER"), 404, "datastructure_not_found")
     problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.01."), 403, "out_of_scope")
     problem(leader.get("/sdmx/data/DF_TEST/EXP_SALES.99999."), 404, "unit_not_found")

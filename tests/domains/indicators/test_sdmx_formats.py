@@ -51,7 +51,10 @@ KEY_NAMES = ["INDICATOR", "REF_AREA", "DISAGG", "TIME_PERIOD"]
         ("CPI+IIP.48.", SeriesKey(("CPI", "IIP"), ("48",), None)),
         ("..", SeriesKey()),
         (".20194+20242._T", SeriesKey(None, ("20194", "20242"), ("",))),
-        ("POP..sex-female+area-urban@sex-male", SeriesKey(("POP",), None, ("sex=female", "area=urban;sex=male"))),
+        (
+            "POP..sex-female+area-urban@sex-male",
+            SeriesKey(("POP",), None, ("sex=female", "area=urban;sex=male")),
+        ),
         ("POP..age_group-65PLUS", SeriesKey(("POP",), None, ("age_group=65+",))),
     ],
 )
@@ -60,7 +63,8 @@ def test_keys(key: str, expected: SeriesKey) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["CPI.48", "CPI.48..", "CPI.4 8.", "CPI.<48>.", "CPI.48.sex", "CPI.48.sex-male@area-urban"]
+    "key",
+    ["CPI.48", "CPI.48..", "CPI.4 8.", "CPI.<48>.", "CPI.48.sex", "CPI.48.sex-male@area-urban"],
 )
 def test_bad_keys(key: str) -> None:
     with pytest.raises(ProblemError) as caught:
@@ -86,14 +90,26 @@ def test_disaggregation_codes_go_both_ways(disagg: str, code: str) -> None:
 
 def test_disaggregation_codelist_covers_every_combination() -> None:
     dims = {
-        "sex": DimensionLabels("sex", "Giới tính", "Sex", {"female": ("Nữ", "Female"), "male": ("Nam", "Male")}),
-        "area": DimensionLabels("area", "Khu vực", "Area", {"urban": ("Thành thị", "Urban"), "rural": ("Nông thôn", "Rural")}),
+        "sex": DimensionLabels(
+            "sex", "Giới tính", "Sex", {"female": ("Nữ", "Female"), "male": ("Nam", "Male")}
+        ),
+        "area": DimensionLabels(
+            "area",
+            "Khu vực",
+            "Area",
+            {"urban": ("Thành thị", "Urban"), "rural": ("Nông thôn", "Rural")},
+        ),
     }
-    pop = ExportIndicator("POP", "Dân số", "Population", "người", "persons", 0, "year", "x", ("sex", "area"))
+    pop = ExportIndicator(
+        "POP", "Dân số", "Population", "người", "persons", 0, "year", "x", ("sex", "area")
+    )
     codes = disagg_codes([pop], dims)
     assert len(codes) == 1 + 2 + 2 + 4  # total, by sex, by area, by both
     assert codes["_T"] == ("Tổng", "Total")
-    assert codes["area-rural@sex-female"] == ("Khu vực: Nông thôn; Giới tính: Nữ", "Area: Rural; Sex: Female")
+    assert codes["area-rural@sex-female"] == (
+        "Khu vực: Nông thôn; Giới tính: Nữ",
+        "Area: Rural; Sex: Female",
+    )
 
 
 def test_flows() -> None:
@@ -155,16 +171,24 @@ def test_not_acceptable(accept: str) -> None:
 
 # --- both data formats, read back by sdmx1 ---------------------------------------------------
 
-SEX = DimensionLabels("sex", "Giới tính", "Sex", {"female": ("Nữ", "Female"), "male": ("Nam", "Male")})
+SEX = DimensionLabels(
+    "sex", "Giới tính", "Sex", {"female": ("Nữ", "Female"), "male": ("Nam", "Male")}
+)
 INDICATORS = {
-    "CPI": ExportIndicator("CPI", "Chỉ số giá tiêu dùng", "Consumer price index", "%", "%", 2, "month", "socioeconomic"),
-    "POP": ExportIndicator("POP", "Dân số", "Population", "người", "persons", 0, "year", "socioeconomic", ("sex",)),
+    "CPI": ExportIndicator(
+        "CPI", "Chỉ số giá tiêu dùng", "Consumer price index", "%", "%", 2, "month", "socioeconomic"
+    ),
+    "POP": ExportIndicator(
+        "POP", "Dân số", "Population", "người", "persons", 0, "year", "socioeconomic", ("sex",)
+    ),
 }
 ROWS = [
     ExportRow("CPI", "48", "Thành phố Đà Nẵng", "2026-01", "", 103.25, "final"),
     ExportRow("CPI", "48", "Thành phố Đà Nẵng", "2026-02", "", None, None, 0, 94),
     ExportRow("CPI", "48", "Thành phố Đà Nẵng", "2026-03", "", 0.0, "provisional", 90, 94),
-    ExportRow("CPI", "20194", 'Phường "Hải Vân" <&>', "2026-01", "", 101.5, "final", None, None, True),
+    ExportRow(
+        "CPI", "20194", 'Phường "Hải Vân" <&>', "2026-01", "", 101.5, "final", None, None, True
+    ),
     ExportRow("POP", "48", "Thành phố Đà Nẵng", "2025", "", 1_200_000.0, "final"),
     ExportRow("POP", "48", "Thành phố Đà Nẵng", "2025", "sex=female", 610_000.0, "final"),
     ExportRow("POP", "48", "Thành phố Đà Nẵng", "2025Q3", "sex=male", 1e-05, "provisional"),
@@ -181,7 +205,9 @@ EXPECTED = {
 
 
 def table() -> ExportTable:
-    return ExportTable(dict(INDICATORS), list(ROWS), "2025", dimensions={"sex": SEX}, generated_at=PREPARED)
+    return ExportTable(
+        dict(INDICATORS), list(ROWS), "2025", dimensions={"sex": SEX}, generated_at=PREPARED
+    )
 
 
 def structure() -> Any:
@@ -222,7 +248,11 @@ def test_sdmx_json_shape() -> None:
         "sender": {"id": "DIEUHANH", "name": "Điều Hành IOC"},
     }
     dims = doc["structure"]["dimensions"]
-    assert [(d["id"], d["keyPosition"]) for d in dims["series"]] == [("INDICATOR", 0), ("REF_AREA", 1), ("DISAGG", 2)]
+    assert [(d["id"], d["keyPosition"]) for d in dims["series"]] == [
+        ("INDICATOR", 0),
+        ("REF_AREA", 1),
+        ("DISAGG", 2),
+    ]
     assert [d["id"] for d in dims["series"][1]["values"]] == ["48", "20194"]
     assert dims["series"][1]["values"][1]["name"] == 'Phường "Hải Vân" <&>'
     time = dims["observation"][0]
@@ -265,9 +295,15 @@ def test_generic_data_shape() -> None:
     body = to_generic_data(table(), locale="en", message_id="IREF2")
     assert body.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
     text = body.decode("utf-8")
-    assert '<message:GenericData xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"' in text
+    assert (
+        '<message:GenericData xmlns:message="http://www.sdmx.org/resources/sdmxml/schemas/v2_1/message"'
+        in text
+    )
     assert "<message:ID>IREF2</message:ID>" in text
-    assert '<message:Structure structureID="DSD_DIEUHANH" dimensionAtObservation="TIME_PERIOD">' in text
+    assert (
+        '<message:Structure structureID="DSD_DIEUHANH" dimensionAtObservation="TIME_PERIOD">'
+        in text
+    )
     assert '<Ref agencyID="DIEUHANH" id="DSD_DIEUHANH" version="1.0" />' in text
     assert '<generic:Value id="UNIT_MEASURE" value="persons" />' in text
     assert '<generic:ObsDimension value="2026-02" /><generic:ObsValue value="NaN" />' in text

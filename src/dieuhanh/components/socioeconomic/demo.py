@@ -49,6 +49,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -65,7 +66,12 @@ from dieuhanh.core.periods import Period, PeriodType, periods_between
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import IndicatorOut, TargetIn
-from dieuhanh.domains.indicators.schemas_ingest import MAX_ROWS, ObservationIn
+from dieuhanh.domains.indicators.schemas_ingest import (
+    MAX_ROWS,
+    HierarchyName,
+    ObservationIn,
+    Status,
+)
 from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.service import CURRENT, LEGACY, REFORM_DATE
 
@@ -165,19 +171,22 @@ class DemoReport:
 # --- planning --------------------------------------------------------------------------------
 
 
-def _periods(indicator: IndicatorOut, until: Period) -> list[Period]:
-    """Periods of the indicator's cadence from January 2021 that have ended by ``until``'s
-    end (plans: also the current year, assigned before it starts)."""
+def _periods(indicator: IndicatorOut, since: Period, until: Period) -> list[Period]:
+    """Periods of the indicator's cadence from ``since`` (January 2021) that have ended by
+    ``until``'s end (plans: also the current year, assigned before it starts)."""
     kind = {"quarter": PeriodType.QUARTER, "year": PeriodType.YEAR}.get(
         indicator.cadence, PeriodType.MONTH
     )
     last = until.rollup(kind)
     if last.end > until.end and indicator.code not in PLAN_CODES:
         last = last.previous()
-    return periods_between(FIRST.rollup(kind), last) if last >= FIRST.rollup(kind) else []
+    first = since.rollup(kind)
+    if first.start < since.start:
+        first = first.next()
+    return periods_between(first, last) if last >= first else []
 
 
-def _status(period: Period, until: Period, code: str) -> str:
+def _status(period: Period, until: Period, code: str) -> Status:
     lag = series.month_index(until) - (period.end.year * 12 + period.end.month - 1)
     if code in PLAN_CODES or lag >= PROVISIONAL_MONTHS:
         return "final"
@@ -221,7 +230,7 @@ class _Rows:
                 value=_rounded(value, indicator.decimals),
                 disagg=disagg or {},
                 status=_status(period, self.until, indicator.code),
-                hierarchy=hierarchy,
+                hierarchy=cast(HierarchyName, hierarchy),
             )
         )
 
@@ -295,12 +304,12 @@ def _commune_rows(
                 out.add(indicator, unit, hierarchy, period, commune.poverty(year, seed))
 
 
-def _marks(home: HomeUnits, until: Period) -> tuple[list[Mark], list[Mark]]:
+def _marks(home: HomeUnits, since: Period, until: Period) -> tuple[list[Mark], list[Mark]]:
     """The anomalies and gaps that fall inside the generated range."""
     anomalies: list[Mark] = []
     for code, who, text, factor, note in ANOMALIES:
         period = Period.parse(text)
-        if period > until:
+        if period > until or period < since:
             continue
         if who == "current":
             unit, hierarchy = home.current.code, CURRENT
@@ -318,22 +327,20 @@ def _marks(home: HomeUnits, until: Period) -> tuple[list[Mark], list[Mark]]:
     if _reported_by(last_year) == CURRENT:
         for commune in inhabited[-2:]:
             for code in sorted(COMMUNE_CODES):
-                gaps.append(
-                    Mark(code, commune.unit.code, CURRENT, str(last_year), "commune late")
-                )
+                gaps.append(Mark(code, commune.unit.code, CURRENT, str(last_year), "commune late"))
     last_legacy = [c for c in home.legacy_communes if c.province == home.legacy[-1].code]
-    if last_legacy and until.year > 2022:
+    if last_legacy and until.year > 2022 and since.year <= 2022:
         gaps.append(Mark("POVERTY_RATE", last_legacy[0].unit.code, LEGACY, "2022", "missing"))
     if _reported_by(until.previous()) == CURRENT:
         gaps.append(Mark("FDI_REGISTERED", home.current.code, CURRENT, str(until), "late"))
-        gaps.append(
-            Mark("NEW_JOBS", home.current.code, CURRENT, str(until.previous()), "late")
-        )
+        gaps.append(Mark("NEW_JOBS", home.current.code, CURRENT, str(until.previous()), "late"))
     return anomalies, gaps
 
 
 def _targets(
-    indicators_by_code: dict[str, IndicatorOut], merged: series.ProvinceSeries, home: HomeUnits,
+    indicators_by_code: dict[str, IndicatorOut],
+    merged: series.ProvinceSeries,
+    home: HomeUnits,
     until: Period,
 ) -> dict[str, list[TargetIn]]:
     year = until.year
@@ -364,7 +371,7 @@ def _target(home: HomeUnits, year: int, month: int, value: float) -> TargetIn:
         month=month,
         value=value,
         source=TARGET_SOURCE,
-        hierarchy=CURRENT,  # type: ignore[arg-type]
+        hierarchy=cast(HierarchyName, CURRENT),
     )
 
 
@@ -373,7 +380,9 @@ def _phases(code: str, annual: float, indicator: IndicatorOut) -> list[tuple[int
     if code == "BUDGET_REVENUE":
         season = series.SEASONS["budget_rev"]
         total = sum(season)
-        return [(m + 1, _rounded(annual * s / total, indicator.decimals)) for m, s in enumerate(season)]
+        return [
+            (m + 1, _rounded(annual * s / total, indicator.decimals)) for m, s in enumerate(season)
+        ]
     profile = series.DISBURSEMENT_PROFILE
     cumulative, out = 0.0, []
     for m, share in enumerate(profile):
@@ -383,10 +392,15 @@ def _phases(code: str, annual: float, indicator: IndicatorOut) -> list[tuple[int
 
 
 def plan_demo(
-    *, db: Session, home_province: str, until: Period | None = None, seed: int = DEFAULT_SEED
+    *,
+    db: Session,
+    home_province: str,
+    until: Period | None = None,
+    seed: int = DEFAULT_SEED,
+    since: Period | None = None,
 ) -> DemoPlan:
     """Compute every row, target, anomaly and gap of a run, writing nothing."""
-    until = _check_until(until)
+    since, until = _check_range(since, until)
     pack, _total = indicators.list_indicators(db=db, component=COMPONENT, limit=1000)
     by_code = {i.code: i for i in pack}
     home = load_home_units(db=db, home_province=home_province, seed=seed)
@@ -402,12 +416,14 @@ def plan_demo(
         for u in home.legacy
     }
     merged = series.ProvinceSeries.merged(list(legacy_series.values()))
-    anomalies, gaps = _marks(home, until)
-    out = _Rows(until, {(a.indicator, a.hierarchy, a.unit, a.period): a.factor or 1.0 for a in anomalies})
+    anomalies, gaps = _marks(home, since, until)
+    out = _Rows(
+        until, {(a.indicator, a.hierarchy, a.unit, a.period): a.factor or 1.0 for a in anomalies}
+    )
     out.gaps = {(g.indicator, g.hierarchy, g.unit, g.period) for g in gaps}
     skipped: list[str] = []
     for indicator in pack:
-        periods = _periods(indicator, until)
+        periods = _periods(indicator, since, until)
         if indicator.formula:
             skipped.append(indicator.code)
         elif indicator.code in COMMUNE_CODES and indicator.report_level == "commune":
@@ -425,15 +441,14 @@ def plan_demo(
     )
 
 
-def _check_until(until: Period | None) -> Period:
-    today = units.today()
-    if until is None:
-        return Period.containing(PeriodType.MONTH, today)
-    if until.type is not PeriodType.MONTH:
-        raise ValueError(f"until must be a month, not {until}")
-    if until < FIRST:
-        raise ValueError(f"until {until} is before the first demo month {FIRST}")
-    return until
+def _check_range(since: Period | None, until: Period | None) -> tuple[Period, Period]:
+    since = since or FIRST
+    until = until or Period.containing(PeriodType.MONTH, units.today())
+    if since.type is not PeriodType.MONTH or until.type is not PeriodType.MONTH:
+        raise ValueError(f"since and until must be months, not {since} and {until}")
+    if not FIRST <= since <= until:
+        raise ValueError(f"the demo runs from {FIRST} at the earliest, to {until}: not {since}")
+    return since, until
 
 
 # --- writing ---------------------------------------------------------------------------------
@@ -473,16 +488,18 @@ def generate(
     home_province: str,
     until: Period | None = None,
     seed: int = DEFAULT_SEED,
+    since: Period | None = None,
     progress: Progress | None = None,
 ) -> DemoReport:
-    """Fill the socio-economic pack for ``home_province`` from 2021-01 to ``until`` (default:
-    the current month in Vietnam) through the ingestion service; see the module notes.
+    """Fill the socio-economic pack for ``home_province`` from 2021-01 (or a later
+    ``since``, for quick tests) to ``until`` (default: the current month in Vietnam)
+    through the ingestion service; see the module notes.
 
     Runs inside the caller's transaction (all or nothing with it); the same seed gives the
     same values. Needs an actor allowed ``indicators.ingest`` and ``indicators.targets``.
     """
     started = time.perf_counter()
-    plan = plan_demo(db=db, home_province=home_province, until=until, seed=seed)
+    plan = plan_demo(db=db, home_province=home_province, until=until, seed=seed, since=since)
     report = DemoReport(anomalies=plan.anomalies, gaps=plan.gaps, skipped=plan.skipped)
     batches = [
         (name, index, rows[start : start + MAX_ROWS])

@@ -281,7 +281,9 @@ def build_province(
     values: dict[str, list[float]] = {}
 
     # the 2020 figure is an annual average: it is the level of mid-2020
-    population = [population_2020 * (1 + base["pop_growth"]) ** ((i - 5.5) / 12) for i in range(size)]
+    population = [
+        population_2020 * (1 + base["pop_growth"]) ** ((i - 5.5) / 12) for i in range(size)
+    ]
     thousands = [p / 1000 for p in population]
     values["population"] = population
 
@@ -307,7 +309,11 @@ def build_province(
     ]
     per_head = [r / (thousands[i] / thousands[12]) for i, r in enumerate(real)]
     values["grdp_real"] = flow("grdp_real", 0.0, per_head)
-    values["deflator"] = [(1 + DEFLATOR_GROWTH) ** ((i - 12) / 12) for i in range(size)]
+    # at current prices: every series must add up across provinces, so not the deflator
+    values["grdp"] = [
+        real * (1 + DEFLATOR_GROWTH) ** ((i - 12) / 12)
+        for i, real in enumerate(values["grdp_real"])
+    ]
     values["iip"] = flow("iip", 0.01, per_head)
     for name in (*FLOWS, *FLOWS_LATER):
         values[name] = flow(name, TRENDS[name])
@@ -416,7 +422,7 @@ def province_value(code: str, series: ProvinceSeries, period: Period) -> float |
     s = series
     match code:
         case "GRDP":
-            return math.fsum(s.at("grdp_real", m) * s.at("deflator", m) for m in months)
+            return s.total("grdp", months)
         case "GRDP_GROWTH":
             ytd = _ytd(period)
             ratio = _ratio(s.total("grdp_real", ytd), s.total("grdp_real", [m - 12 for m in ytd]))

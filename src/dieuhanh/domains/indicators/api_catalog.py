@@ -7,9 +7,10 @@ routers of the same prefix, and a catch-all ``/{code}`` would answer ``GET /data
 ``GET /export`` in their place. Lower-case segments never match an indicator code, so those
 routes stay reachable whatever the order.
 
-Reading needs ``indicators.read``; changing definitions and rules ``indicators.manage``
-(administrators); plans ``indicators.targets`` (administrators and leaders), within the
-caller's unit scope.
+Reading needs ``indicators.read`` (plans included: progress toward them is shown to every
+reader anyway, within their unit scope); changing definitions and rules needs
+``indicators.manage`` (administrators); setting plans ``indicators.targets`` (administrators
+and leaders), within the caller's unit scope.
 """
 
 from __future__ import annotations

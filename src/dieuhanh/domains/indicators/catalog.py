@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import utcnow
@@ -155,7 +155,11 @@ def list_indicators(
     offset: int = 0,
 ) -> tuple[list[IndicatorOut], int]:
     """Indicators by component, sector and code; every word of ``q`` must occur in the code
-    or a name, accents and case ignored (``thu ngan sach`` finds *Thu ngân sách*)."""
+    or a name, accents and case ignored (``thu ngan sach`` finds *Thu ngân sách*).
+
+    Filtered and ordered in Python: the catalog is a few hundred rows, and byte order of the
+    codes is then the same on SQLite and on a PostgreSQL whose collation ignores ``_``.
+    """
     conditions = []
     if sector:
         conditions.append(Indicator.sector == sector)
@@ -163,19 +167,13 @@ def list_indicators(
         conditions.append(Indicator.component == component)
     if not include_inactive:
         conditions.append(Indicator.active.is_(True))
-    statement = (
-        select(Indicator)
-        .where(*conditions)
-        .order_by(Indicator.component, Indicator.sector, Indicator.code)
-    )
-    names = Names(db)
     words = fold(q).split() if q else []
-    if words:
-        found = [row for row in db.scalars(statement) if _matches(row, words)]
-        return [to_out(row, names) for row in found[offset : offset + limit]], len(found)
-    total = db.scalar(select(func.count(Indicator.id)).where(*conditions)) or 0
-    rows = db.scalars(statement.limit(limit).offset(offset))
-    return [to_out(row, names) for row in rows], total
+    found = [
+        row for row in db.scalars(select(Indicator).where(*conditions)) if _matches(row, words)
+    ]
+    found.sort(key=lambda row: (row.component, row.sector, row.code))
+    names = Names(db)
+    return [to_out(row, names) for row in found[offset : offset + limit]], len(found)
 
 
 def indicator_history(*, db: Session, code: str) -> list[IndicatorVersionOut]:
@@ -314,8 +312,8 @@ def write_definition(
     *,
     changed_by: str,
 ) -> Indicator:
-    """Create or change the row and record the new version (one flush, one ORM write each,
-    so the audit hook sees both)."""
+    """Create or change the row and record the new version, both through the ORM so that the
+    audit hook records both (the row needs its id before its version can point at it)."""
     now = utcnow()
     if row is None:
         row = Indicator(code=data.code, version=1)

@@ -45,6 +45,7 @@ CATALOG_MESSAGES: dict[str, str] = {
     "code_immutable": N_("The code of an indicator cannot be changed"),
 }
 
+
 def error(location: Location, kind: str, message: str, **params: Any) -> dict[str, Any]:
     """One problem entry; ``params`` fill the translated message on pages."""
     entry: dict[str, Any] = {"location": [str(p) for p in location], "type": kind}

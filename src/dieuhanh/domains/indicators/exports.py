@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import utcnow
@@ -331,7 +331,7 @@ def stored_rows(
     actor: Actor,
     indicators: Sequence[ExportIndicator],
     hierarchy: str,
-    unit_ids: Sequence[int] | None = None,
+    only: Sequence[UnitOut] | None = None,
     period_type: str | None = None,
     start: str | None = None,
     end: str | None = None,
@@ -339,13 +339,13 @@ def stored_rows(
 ) -> tuple[list[ExportRow], list[str]]:
     """Values as the units reported them, with no aggregation or re-mapping.
 
-    ``unit_ids=None`` means every unit of ``hierarchy`` inside the actor's scope. One range
-    read per indicator along the observations primary key
-    ``(indicator, period_type, period_start, …)``. Returns the rows (indicator, unit code,
-    period, disaggregation order) and the distinct sources that supplied them.
+    ``only`` lists the units to read (rows follow its order); ``None`` means every unit of
+    ``hierarchy`` inside the actor's scope (rows by unit code). One range read per indicator
+    along the observations primary key ``(indicator, period_type, period_start, …)``.
+    Returns the rows (by indicator, unit, period, disaggregation) and the distinct sources
+    that supplied them.
     """
-    rows: list[ExportRow] = []
-    sources: set[str] = set()
+    found: list[tuple[str, Row[int, str, str, float, str, str]]] = []
     nation = units.get_unit(db=db, code="VN", hierarchy=hierarchy)
     for indicator in indicators:
         kind, lo, hi = period_bounds(indicator, period_type=period_type, start=start, end=end)
@@ -363,8 +363,8 @@ def stored_rows(
             statement = statement.where(Observation.period_start <= hi.start)
         if disaggs is not None:
             statement = statement.where(Observation.disagg.in_(list(disaggs)))
-        if unit_ids is not None:
-            statement = statement.where(Observation.unit_id.in_(list(unit_ids)))
+        if only is not None:
+            statement = statement.where(Observation.unit_id.in_([u.id for u in only]))
         else:
             statement = statement.where(
                 Observation.unit_id.in_(units.subtree_ids_select(nation.id, across_versions=False))
@@ -373,27 +373,30 @@ def stored_rows(
                 statement = statement.where(
                     Observation.unit_id.in_(units.subtree_ids_select(actor.scope_unit_id))
                 )
-        found = db.execute(statement).all()
-        names = _units_by_id(db, (r.unit_id for r in found), hierarchy)
-        batch = []
-        for r in found:
-            unit = names[r.unit_id]
-            batch.append(
-                ExportRow(
-                    indicator=indicator.code,
-                    unit=unit.code,
-                    unit_name=unit.name,
-                    period=r.period,
-                    disagg=r.disagg,
-                    value=r.value,
-                    status=STATUSES.get(r.status),
-                )
-            )
-            if r.source:
-                sources.add(r.source)
-        batch.sort(key=lambda row: (row.unit, row.period_value, row.disagg))
-        rows.extend(batch)
-    return rows, sorted(sources)
+        found.extend((indicator.code, r) for r in db.execute(statement))
+    if only is not None:
+        named = {u.id: u for u in only}
+        rank = {u.id: i for i, u in enumerate(only)}
+    else:
+        named = _units_by_id(db, {r.unit_id for _code, r in found}, hierarchy)
+        rank = {uid: i for i, uid in enumerate(sorted(named, key=lambda uid: named[uid].code))}
+    order = {code: i for i, code in enumerate(i.code for i in indicators)}
+    found.sort(
+        key=lambda f: (order[f[0]], rank[f[1].unit_id], Period.parse(f[1].period), f[1].disagg)
+    )
+    rows = [
+        ExportRow(
+            indicator=code,
+            unit=named[r.unit_id].code,
+            unit_name=named[r.unit_id].name,
+            period=r.period,
+            disagg=r.disagg,
+            value=r.value,
+            status=STATUSES.get(r.status),
+        )
+        for code, r in found
+    ]
+    return rows, sorted({r.source for _code, r in found if r.source})
 
 
 def effective_period_type(query: ExportQuery) -> str | None:
@@ -420,7 +423,7 @@ def export_table(*, db: Session, actor: Actor, query: ExportQuery) -> ExportTabl
         actor=actor,
         indicators=list(indicators.values()),
         hierarchy=hierarchy,
-        unit_ids=[u.id for u in chosen],
+        only=chosen,
         period_type=effective_period_type(query),
         start=query.start,
         end=query.end,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import utcnow
@@ -47,7 +47,7 @@ REFERENCES = ("none", "parents", "parentsandsiblings", "children", "descendants"
 
 
 def _components(db: Session) -> list[str]:
-    statement = select(distinct(Indicator.component)).where(Indicator.active.is_(True))
+    statement = select(Indicator.component).where(Indicator.active.is_(True)).distinct()
     return sorted(db.scalars(statement))
 
 
@@ -152,12 +152,10 @@ def sdmx_data(
     start = str(parse_sdmx(start_period)) if start_period else None
     end = str(parse_sdmx(end_period)) if end_period else None
     hierarchy = units.resolve_hierarchy(as_of, None)
-    unit_ids = None
+    only = None
     if parsed.areas is not None:
-        unit_ids = [
-            units.get_unit(
-                db=db, code=code, hierarchy=hierarchy, scope_unit_id=actor.scope_unit_id
-            ).id
+        only = [
+            units.get_unit(db=db, code=code, hierarchy=hierarchy, scope_unit_id=actor.scope_unit_id)
             for code in parsed.areas
         ]
     rows, sources = exports.stored_rows(
@@ -165,7 +163,7 @@ def sdmx_data(
         actor=actor,
         indicators=indicators,
         hierarchy=hierarchy,
-        unit_ids=unit_ids,
+        only=only,
         start=start,
         end=end,
         disaggs=None if parsed.disaggs is None else list(parsed.disaggs),

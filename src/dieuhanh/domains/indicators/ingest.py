@@ -242,15 +242,11 @@ def _write_batch(
         elif old[0] != row.value or old[1] != row.status:
             updates.append((row, old[2] + 1))
     written = [*inserts, *(row for row, _rev in updates)]
-    points = [
-        outliers.Point(
-            series=(r.indicator_id, r.period_type, r.unit_id, r.disagg),
-            start=r.period_start,
-            window_start=window_starts[r.period],
-            value=r.value,
-        )
+    points: list[outliers.Point] = [
+        ((r.indicator_id, r.period_type, r.unit_id, r.disagg), r.period_start,
+         window_starts[r.period], r.value)
         for r in written
-    ]
+    ]  # fmt: skip
     flagged = outliers.score_points(points, history)
 
     now = utcnow()

@@ -55,6 +55,7 @@ _ONE_BY_ONE = 64
 _MAX_DISAGG = 128
 
 Key = tuple[int, str, date, int, str]  # the observations primary key
+_Spec = tuple[str, str | None, dict[str, Any]]  # issue code, column, extra message values
 
 
 @dataclass(slots=True)
@@ -70,10 +71,7 @@ class Resolved:
     period: str
     value: float
     status: str  # "p" | "f"
-
-    @property
-    def key(self) -> Key:
-        return (self.indicator_id, self.period_type, self.period_start, self.unit_id, self.disagg)
+    key: Key  # the primary key above, built once
 
 
 @dataclass(frozen=True)
@@ -190,62 +188,103 @@ def resolve(
     }
     found = _load_units(db, wanted, infos.values())
     scope = _scope_ids(db, actor) if found else None
-    is_agency = actor.role == Role.AGENCY
 
+    # Checks depend on (indicator, period, hierarchy) or on (unit, indicator), never on the
+    # row alone: they are worked out once per distinct combination, and the per-row loop is
+    # two dictionary lookups, the duplicate check and the resolved row.
+    heads: dict[tuple[str, str, str | None], _Head] = {}
+    tails: dict[tuple[str | None, str, int], tuple[int, list[_Spec]]] = {}
     seen: dict[Key, int] = {}
     issues = out.issues
+    rows_out = out.rows
     for row, number in zip(rows, numbers, strict=True):
-        before = len(issues)
-        info = infos.get(row.indicator)
-        period = periods[row.period]
-        if info is None:
-            issues.append(_issue("unknown_indicator", number, "indicator", row))
-        elif not info.active:
-            issues.append(_issue("inactive_indicator", number, "indicator", row))
-        elif info.formula:
-            issues.append(_issue("derived_indicator", number, "indicator", row))
-        elif is_agency and info.owner_agency_id != actor.agency_unit_id:
-            issues.append(_issue("not_owner", number, "indicator", row))
-        if period is None:
-            issues.append(_issue("invalid_period", number, "period", row))
-        elif period.start > today:
-            issues.append(_issue("future_period", number, "period", row))
-        elif info is not None and CADENCE_TYPES.get(info.cadence) is not period.type:
-            example = EXAMPLES.get(CADENCE_TYPES.get(info.cadence, period.type), "")
-            issues.append(_issue("period_type_mismatch", number, "period", row, example=example))
-        version = row.hierarchy or (versions.get(row.period) if period is not None else None)
-        unit = found.get((version, row.unit)) if version else None
-        if version and unit is None:
-            issues.append(_issue("unknown_unit", number, "unit", row, hierarchy=version))
-        elif unit is not None:
-            if scope is not None and unit.id not in scope:
-                issues.append(_issue("out_of_scope", number, "unit", row))
-            elif info is not None and not _level_allowed(unit.level, info.report_level):
-                issues.append(_issue("level_not_allowed", number, "unit", row, level=unit.level))
+        head_key = (row.indicator, row.period, row.hierarchy)
+        head = heads.get(head_key)
+        if head is None:
+            info = infos.get(row.indicator)
+            head = heads[head_key] = _head(info, periods[row.period], row.hierarchy, today, actor)
+        specs, info, period_type, start, canonical, version = head
+        info_id = info.id if info is not None else 0
+        unit_id = 0
+        if version is not None:
+            tail_key = (version, row.unit, info_id)
+            tail = tails.get(tail_key)
+            if tail is None:
+                tail = tails[tail_key] = _tail(version, found.get((version, row.unit)), info, scope)
+            unit_id, unit_specs = tail
+            if unit_specs:
+                specs = [*specs, *unit_specs]
         disagg = ""
         if row.disagg and info is not None:
-            disagg = _check_disagg(row, number, info, categories, issues)
-        if len(issues) > before or info is None or period is None or unit is None:
+            disagg, disagg_specs = _check_disagg(row, info, categories)
+            specs = [*specs, *disagg_specs]
+        if specs:
+            issues.extend(_issue(c, number, column, row, **params) for c, column, params in specs)
             continue
-        resolved = Resolved(
-            row=number,
-            indicator_id=info.id,
-            period_type=period.type.value,
-            period_start=period.start,
-            unit_id=unit.id,
-            disagg=disagg,
-            period=str(period),
-            value=row.value,
-            status=STATUS_CODES[row.status],
-        )
-        first = seen.setdefault(resolved.key, number)
+        key = (info_id, period_type, start, unit_id, disagg)
+        first = seen.setdefault(key, number)
         if first != number:
             issues.append(_issue("duplicate", number, None, row, first=first))
             continue
-        out.rows.append(resolved)
-        out.unit_codes[unit.id] = unit.code
-        out.periods.setdefault(resolved.period, period)
+        rows_out.append(
+            Resolved(number, info_id, period_type, start, unit_id, disagg, canonical,
+                     row.value, STATUS_CODES[row.status], key)
+        )  # fmt: skip
+    out.unit_codes = {unit.id: unit.code for unit in found.values()}
+    out.periods = {str(p): p for p in periods.values() if p is not None}
     return out
+
+
+# What a row's indicator, period and hierarchy decide: issues, the indicator, the period's
+# type, start and canonical code, and the hierarchy its unit is looked up in.
+_Head = tuple[list[_Spec], "IndicatorInfo | None", str, date, str, str | None]
+_NO_DAY = date.min
+
+
+def _head(
+    info: IndicatorInfo | None,
+    period: Period | None,
+    hierarchy: str | None,
+    today: date,
+    actor: Actor,
+) -> _Head:
+    """Issues that depend only on the indicator and the period of a row, and what they
+    resolve to."""
+    specs: list[_Spec] = []
+    if info is None:
+        specs.append(("unknown_indicator", "indicator", {}))
+    elif not info.active:
+        specs.append(("inactive_indicator", "indicator", {}))
+    elif info.formula:
+        specs.append(("derived_indicator", "indicator", {}))
+    elif actor.role == Role.AGENCY and info.owner_agency_id != actor.agency_unit_id:
+        specs.append(("not_owner", "indicator", {}))
+    if period is None:
+        specs.append(("invalid_period", "period", {}))
+        return specs, info, "", _NO_DAY, "", hierarchy
+    if period.start > today:
+        specs.append(("future_period", "period", {}))
+    elif info is not None and CADENCE_TYPES.get(info.cadence) is not period.type:
+        example = EXAMPLES.get(CADENCE_TYPES.get(info.cadence, period.type), "")
+        specs.append(("period_type_mismatch", "period", {"example": example}))
+    version = hierarchy or units.hierarchy_for(period.end)
+    return specs, info, period.type.value, period.start, str(period), version
+
+
+def _tail(
+    version: str,
+    unit: units.UnitOut | None,
+    info: IndicatorInfo | None,
+    scope: frozenset[int] | None,
+) -> tuple[int, list[_Spec]]:
+    """The unit's id and the issues that depend only on the unit (and the indicator)."""
+    if unit is None:
+        return 0, [("unknown_unit", "unit", {"hierarchy": version})]
+    if scope is not None and unit.id not in scope:
+        return unit.id, [("out_of_scope", "unit", {})]
+    if info is not None and not _level_allowed(unit.level, info.report_level):
+        return unit.id, [("level_not_allowed", "unit", {"level": unit.level})]
+    return unit.id, []
 
 
 def _issue(code: str, number: int, column: str | None, row: ObservationIn, **params: Any) -> Issue:
@@ -259,26 +298,18 @@ def _level_allowed(level: str, report_level: str) -> bool:
 
 
 def _check_disagg(
-    row: ObservationIn,
-    number: int,
-    info: IndicatorInfo,
-    categories: dict[str, frozenset[str]],
-    issues: list[Issue],
-) -> str:
-    ok = True
+    row: ObservationIn, info: IndicatorInfo, categories: dict[str, frozenset[str]]
+) -> tuple[str, list[_Spec]]:
+    specs: list[_Spec] = []
     for dim, cat in row.disagg.items():
         if dim not in info.disaggregations:
-            issues.append(_issue("unknown_dimension", number, "disagg", row, dimension=dim))
-            ok = False
+            specs.append(("unknown_dimension", "disagg", {"dimension": dim}))
         elif cat not in categories.get(dim, frozenset()):
-            issues.append(
-                _issue("unknown_category", number, "disagg", row, dimension=dim, category=cat)
-            )
-            ok = False
+            specs.append(("unknown_category", "disagg", {"dimension": dim, "category": cat}))
     text = canonical_disagg(row.disagg)
-    if ok and len(text) > _MAX_DISAGG:
-        issues.append(_issue("invalid_text", number, "disagg", row))
-    return text
+    if not specs and len(text) > _MAX_DISAGG:
+        specs.append(("invalid_text", "disagg", {}))
+    return text, specs
 
 
 def _load_indicators(db: Session, codes: set[str]) -> dict[str, IndicatorInfo]:

@@ -18,7 +18,9 @@ otherwise.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -43,19 +45,29 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class _Values:
-    """The distinct values of one component in a message, in order, with their positions."""
+@dataclass
+class _Attribute:
+    """One attribute and its distinct values in this message, in order of appearance."""
 
-    def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
+    id: str
+    coded: bool = False
+    index: dict[str, int] = field(default_factory=dict)
 
-    def add(self, value: Any) -> int:
-        if value not in self.index:
-            self.index[value] = len(self.index)
-        return self.index[value]
+    def add(self, value: str | None) -> int | None:
+        if not value:
+            return None
+        return self.index.setdefault(value, len(self.index))
 
-    def __len__(self) -> int:
-        return len(self.index)
+    def describe(self, locale: str) -> dict[str, Any]:
+        vi, en = CONCEPTS[self.id]
+        if self.coded:
+            names = {
+                code: OBS_STATUS_CODES[code][1 if locale == "en" else 0] for code in self.index
+            }
+            values = [{"id": code, "name": names[code]} for code in self.index]
+        else:
+            values = [{"name": text} for text in self.index]
+        return {"id": self.id, "name": en if locale == "en" else vi, "values": values}
 
 
 def _dimension_values(
@@ -114,80 +126,45 @@ def to_sdmx_json(
     values = _dimension_values(table, obs, locale)
     positions = [{v["id"]: i for i, v in enumerate(vals)} for vals in values]
     series_dims = tuple(d for d in range(len(DIMENSIONS)) if d not in obs_dims)
-    indicator_in_series = 0 in series_dims
 
-    statuses = _Values()
-    coverages = _Values()
-    measures = _Values()
-    decimals = _Values()
-    series: dict[str, dict[str, Any]] = {}
-    flat: dict[str, list[Any]] = {}
+    # first pass: every attribute value, so that unused attributes can be left out
+    status, coverage = _Attribute("OBS_STATUS", coded=True), _Attribute("COVERAGE")
+    measure, decimals = _Attribute("UNIT_MEASURE"), _Attribute("DECIMALS")
+    indices: list[dict[str, int | None]] = []
     for o in obs:
         indicator = table.indicators[o.key[0]]
-        attrs_obs: list[int | None] = [
-            statuses.add(o.status) if o.status else None,
-            coverages.add(o.coverage) if o.coverage else None,
-        ]
-        attrs_ind: list[int | None] = [
-            measures.add(indicator.measure_unit(locale))
-            if indicator.measure_unit(locale)
-            else None,
-            decimals.add(str(indicator.decimals)),
-        ]
+        indices.append(
+            {
+                "OBS_STATUS": status.add(o.status),
+                "COVERAGE": coverage.add(o.coverage),
+                "UNIT_MEASURE": measure.add(indicator.measure_unit(locale)),
+                "DECIMALS": decimals.add(str(indicator.decimals)),
+            }
+        )
+    per_indicator = [a for a in (measure, decimals) if a.index]
+    series_level = per_indicator if 0 in series_dims else []
+    obs_level = [a for a in (status, coverage) if a.index] + ([] if series_level else per_indicator)
+
+    # second pass: series (or a flat list) of [value, attribute indices…]
+    series: dict[str, dict[str, Any]] = {}
+    flat: dict[str, list[Any]] = {}
+    for o, index in zip(obs, indices, strict=True):
+        value = o.value if o.value is not None and math.isfinite(o.value) else None
+        entry = [value, *(index[a.id] for a in obs_level)]
         obs_key = ":".join(str(positions[d][o.key[d]]) for d in obs_dims)
-        if series_dims:
-            series_key = ":".join(str(positions[d][o.key[d]]) for d in series_dims)
-            entry = series.setdefault(
-                series_key,
-                {"attributes": attrs_ind if indicator_in_series else [], "observations": {}},
-            )
-            extra = [] if indicator_in_series else attrs_ind
-            entry["observations"][obs_key] = [o.value, *attrs_obs, *extra]
-        else:
-            flat[obs_key] = [o.value, *attrs_obs, *attrs_ind]
-
-    obs_attributes = [("OBS_STATUS", statuses, True), ("COVERAGE", coverages, False)]
-    ind_attributes = [("UNIT_MEASURE", measures, False), ("DECIMALS", decimals, False)]
-    series_attributes = ind_attributes if indicator_in_series and series_dims else []
-    observation_attributes = obs_attributes + ([] if series_attributes else ind_attributes)
-    keep_series = [len(a[1]) > 0 for a in series_attributes]
-    keep_obs = [len(a[1]) > 0 for a in observation_attributes]
-
-    def attribute_list(
-        spec: list[tuple[str, _Values, bool]], keep: list[bool]
-    ) -> list[dict[str, Any]]:
-        out = []
-        for (attr, vals, coded), kept in zip(spec, keep, strict=True):
-            if not kept:
-                continue
-            vi, en = CONCEPTS[attr]
-            if coded:
-                entries = [
-                    {"id": code, "name": OBS_STATUS_CODES[code][1 if locale == "en" else 0]}
-                    for code in vals.index
-                ]
-            else:
-                entries = [{"name": text} for text in vals.index]
-            out.append({"id": attr, "name": en if locale == "en" else vi, "values": entries})
-        return out
-
-    def trim(indices: list[Any], keep: list[bool]) -> list[Any]:
-        return [i for i, kept in zip(indices, keep, strict=True) if kept]
-
+        if not series_dims:
+            flat[obs_key] = entry
+            continue
+        series_key = ":".join(str(positions[d][o.key[d]]) for d in series_dims)
+        found = series.setdefault(
+            series_key, {"attributes": [index[a.id] for a in series_level], "observations": {}}
+        )
+        found["observations"][obs_key] = entry
     data_set: dict[str, Any] = {"action": "Information"}
     if series_dims:
-        for entry in series.values():
-            entry["attributes"] = (
-                trim(entry["attributes"], keep_series) if series_attributes else []
-            )
-            for key, observation in entry["observations"].items():
-                entry["observations"][key] = [observation[0], *trim(observation[1:], keep_obs)]
         data_set["series"] = series
     else:
-        data_set["observations"] = {
-            key: [observation[0], *trim(observation[1:], keep_obs)]
-            for key, observation in flat.items()
-        }
+        data_set["observations"] = flat
     vi, en = flow.names()
     message = {
         "header": {
@@ -205,8 +182,8 @@ def to_sdmx_json(
             },
             "attributes": {
                 "dataSet": [],
-                "series": attribute_list(series_attributes, keep_series),
-                "observation": attribute_list(observation_attributes, keep_obs),
+                "series": [a.describe(locale) for a in series_level],
+                "observation": [a.describe(locale) for a in obs_level],
             },
         },
         "dataSets": [data_set],

@@ -1,0 +1,159 @@
+"""Which units' values make up a target, within one hierarchy and across the 2025 reform.
+
+A query names the hierarchy it wants (``as_of`` picks it: before 2025-07-01 ``legacy``,
+else ``2025``). For every target unit the engine reads, in this order of preference:
+
+1. **its own value**, stored for the target itself;
+2. **the reporting units** of the query's hierarchy inside it, at the indicator's
+   ``report_level`` (``level_in``: the 2025 map has no districts, so a district-level
+   series is carried by provinces there), aggregated with ``agg_units``;
+
+and for each of those units and each stored period, its own value or, when it has none,
+**the values of the other hierarchy mapped through ``unit_successions``** — but only for
+periods of the other map's era: legacy data before 2025-07-01 on the 2025 map, current data
+from 2025-07-01 on the legacy map. Legacy → 2025 uses the succession weights (a commune split
+in two gives each part its share of a sum); 2025 → legacy spreads a current unit over its
+predecessors with the weights normalised over them. For averages, minima and maxima a mapped
+value counts for each unit it went to (weighted by the share in averages). A value built
+this way is flagged ``remapped``. So the 2025-06 value of today's Đà Nẵng (48) is the sum of
+legacy Đà Nẵng (48) and Quảng Nam (49), and its series runs on without a break in 2025-07.
+
+Coverage counts the query hierarchy's reporting units: a unit whose value was mapped from
+the other map counts as reported when any of its counterparts reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy.orm import Session
+
+from dieuhanh.domains.units import service as units
+from dieuhanh.domains.units.schemas import UnitOut
+
+LEVEL_RANK = {"nation": 0, "province": 1, "district": 2, "commune": 3}
+
+
+@dataclass(frozen=True)
+class UnitPlan:
+    """The units side of a query: targets, their reporting level and expected counts."""
+
+    hierarchy: str
+    report_level: str  # the indicator's report level as declared
+    level: str  # the reporting level in this hierarchy (``level_in``)
+    targets: tuple[UnitOut, ...]
+    expected: dict[int, int]  # target id -> reporting units expected inside it
+
+    @property
+    def target_ids(self) -> list[int]:
+        return [t.id for t in self.targets]
+
+    def at_level(self, target: UnitOut) -> bool:
+        """The target is itself a reporting unit (no roll-up across units)."""
+        return target.level == self.level
+
+    @property
+    def own_targets(self) -> list[UnitOut]:
+        """Targets above or below the reporting level: their own stored values come first."""
+        return [t for t in self.targets if not self.at_level(t) and t.level in LEVEL_RANK]
+
+    @property
+    def source_units(self) -> int:
+        return sum(self.expected.values()) + len(self.own_targets)
+
+
+def other_hierarchy(hierarchy: str) -> str:
+    return units.LEGACY if hierarchy == units.CURRENT else units.CURRENT
+
+
+def crossing_bounds(hierarchy: str) -> tuple[date | None, date | None]:
+    """The stored periods (by start) for which the other map's data may be used:
+    before the reform on the 2025 map, from the reform on the legacy map."""
+    if hierarchy == units.CURRENT:
+        return None, units.REFORM_DATE
+    return units.REFORM_DATE, None
+
+
+def in_other_era(hierarchy: str, start: date) -> bool:
+    low, high = crossing_bounds(hierarchy)
+    return (low is None or start >= low) and (high is None or start < high)
+
+
+def plan_units(
+    db: Session, *, targets: Sequence[UnitOut], hierarchy: str, report_level: str
+) -> UnitPlan:
+    """Targets (already scope-checked) and how many reporting units each one expects."""
+    level = units.level_in(hierarchy, report_level)
+    plan = UnitPlan(hierarchy, report_level, level, tuple(targets), {})
+    ids = [t.id for t in targets if LEVEL_RANK.get(t.level, 99) <= LEVEL_RANK[level]]
+    if not ids:
+        return plan
+    mapping = units.rollup_map(target_ids=ids, hierarchy=hierarchy, level=report_level).subquery()
+    counts = db.execute(
+        select(mapping.c.target_id, func.count())
+        .where(mapping.c.remapped == 0)
+        .group_by(mapping.c.target_id)
+    )
+    expected = {row[0]: int(row[1]) for row in counts}
+    return UnitPlan(hierarchy, report_level, level, tuple(targets), expected)
+
+
+def map_select(plan: UnitPlan, *, crossing: bool) -> Select[tuple[int, int, int, float, int, int]]:
+    """``(src_id, unit_id, target_id, weight, remapped, own)`` for every target of the plan.
+
+    ``own`` 1 rows carry a target's own values (and its counterparts' across the reform)
+    for targets that are not reporting units themselves. Without ``crossing`` the other
+    map's rows are left out (the periods asked for are all in the query map's own era).
+    """
+    parts: list[Select[tuple[int, int, int, float, int, int]]] = []
+    report_ids = [t for t in plan.target_ids if t in plan.expected]
+    if report_ids:
+        mapping = units.rollup_map(
+            target_ids=report_ids, hierarchy=plan.hierarchy, level=plan.report_level
+        ).subquery("report_map")
+        parts.append(_columns(mapping, own=0, crossing=crossing))
+    for level in sorted({t.level for t in plan.own_targets}):
+        ids = [t.id for t in plan.own_targets if t.level == level]
+        mapping = units.rollup_map(target_ids=ids, hierarchy=plan.hierarchy, level=level).subquery(
+            f"own_map_{level}"
+        )
+        parts.append(_columns(mapping, own=1, crossing=crossing))
+    if not parts:
+        return _columns(None, own=0, crossing=False)
+    if len(parts) == 1:
+        return parts[0]
+    union = union_all(*parts).subquery("unit_map")
+    return select(
+        union.c.src_id,
+        union.c.unit_id,
+        union.c.target_id,
+        union.c.weight,
+        union.c.remapped,
+        union.c.own,
+    )
+
+
+def _columns(
+    mapping: object | None, *, own: int, crossing: bool
+) -> Select[tuple[int, int, int, float, int, int]]:
+    """One part of the map with the ``own`` flag; an empty map when ``mapping`` is None."""
+    if mapping is None:
+        return select(
+            literal(0).label("src_id"),
+            literal(0).label("unit_id"),
+            literal(0).label("target_id"),
+            literal(1.0).label("weight"),
+            literal(0).label("remapped"),
+            literal(0).label("own"),
+        ).where(literal(1) == 0)
+    c = mapping.c  # type: ignore[attr-defined]
+    statement = select(
+        c.src_id, c.unit_id, c.target_id, c.weight, c.remapped, literal(own).label("own")
+    )
+    if not crossing:
+        condition: ColumnElement[bool] = c.remapped == 0
+        statement = statement.where(condition)
+    return statement
