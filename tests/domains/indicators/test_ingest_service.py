@@ -38,8 +38,9 @@ def op(session: Session) -> object:
 def stored(session: Session, code: str, unit: str, period: str, hierarchy: str = "2025") -> tuple:
     ident = service.get_indicator(db=session, code=code).id
     obs = session.execute(
-        select(Observation.value, Observation.status, Observation.revision, Observation.period)
-        .where(
+        select(
+            Observation.value, Observation.status, Observation.revision, Observation.period
+        ).where(
             Observation.indicator_id == ident,
             Observation.unit_id == unit_id(session, unit, hierarchy),
             Observation.period == period,
@@ -60,7 +61,9 @@ def test_insert_update_unchanged_and_revisions(session: Session, op: object) -> 
         ],
     )
     assert (first.rows, first.inserted, first.updated, first.unchanged) == (4, 4, 0, 0)
-    assert first.actor == "user:operator48" and first.source == "api" and not first.replayed
+    assert first.actor == "user:operator48"
+    assert first.source == "api"
+    assert not first.replayed
     assert counts(session) == (4, 0, 1)
 
     second = ingest(
@@ -88,17 +91,18 @@ def test_insert_update_unchanged_and_revisions(session: Session, op: object) -> 
         (2, 21.5, True),
         (1, 20.0, False),
     ]
-    assert history.items[0].batch == second.id and history.items[0].recorded_by == "user:operator48"
+    assert history.items[0].batch == second.id
+    assert history.items[0].recorded_by == "user:operator48"
     assert history.items[1].replaced_in_batch == second.id
     assert history.items[1].replaced_by == "user:operator48"
     assert history.items[1].recorded_at <= history.items[1].replaced_at  # type: ignore[operator]
-    assert history.unit == "48" and history.hierarchy == "2025" and history.disagg == ""
+    assert history.unit == "48"
+    assert history.hierarchy == "2025"
+    assert history.disagg == ""
 
     # a third correction stacks: two old values, newest first
     ingest(session, op, [row("T_SUM", "48", "2025-09", 22.0, status="final")])
-    again = service.value_revisions(
-        db=session, actor=op, code="T_SUM", unit="48", period="2025-09"
-    )
+    again = service.value_revisions(db=session, actor=op, code="T_SUM", unit="48", period="2025-09")
     assert [(i.revision, i.value, i.status) for i in again.items] == [
         (3, 22.0, "final"),
         (2, 21.5, "provisional"),
@@ -130,13 +134,15 @@ def test_idempotent_retry_writes_nothing(session: Session, op: object) -> None:
     first = ingest(session, op, rows, idempotency_key="req-1")
     before = counts(session)
     retry = ingest(session, op, list(rows), idempotency_key="req-1")
-    assert retry.replayed and retry.id == first.id
+    assert retry.replayed
+    assert retry.id == first.id
     assert (retry.inserted, retry.updated, retry.unchanged) == (2, 0, 0)  # the original counts
     assert counts(session) == before
 
     with pytest.raises(ProblemError) as conflict:
         ingest(session, op, [row("T_SUM", "48", "2025-08", 99.0)], idempotency_key="req-1")
-    assert conflict.value.code == "idempotency_conflict" and conflict.value.status == 409
+    assert conflict.value.code == "idempotency_conflict"
+    assert conflict.value.status == 409
     assert counts(session) == before
     assert stored(session, "T_SUM", "48", "2025-08")[0] == 10.0
 
@@ -301,9 +307,7 @@ def test_disaggregated_values_are_separate_cells(session: Session, op: object) -
         ],
     )
     assert batch.inserted == 3
-    cells = session.scalars(
-        select(Observation.disagg).order_by(Observation.disagg)
-    ).all()
+    cells = session.scalars(select(Observation.disagg).order_by(Observation.disagg)).all()
     assert cells == ["", "area=urban;sex=female", "sex=female"]
     history = service.value_revisions(
         db=session, actor=op, code="T_POP", unit="48", period="2025-08",
@@ -330,7 +334,9 @@ def test_batches_are_shown_to_their_writer_and_installation_admins(
 ) -> None:
     batch = ingest(session, op, [row("T_SUM", "48", "2025-08", 1.0)])
     assert service.get_batch(db=session, actor=op, batch_id=batch.id).inserted == 1
-    assert service.get_batch(db=session, actor=staff(session, ADMIN), batch_id=batch.id).id == batch.id
+    assert (
+        service.get_batch(db=session, actor=staff(session, ADMIN), batch_id=batch.id).id == batch.id
+    )
     with pytest.raises(ProblemError) as caught:
         service.get_batch(db=session, actor=staff(session, OPERATOR01), batch_id=batch.id)
     assert caught.value.code == "not_found"

@@ -25,9 +25,7 @@ from tests.fixtures.indicators import make_indicator
 from tests.fixtures.units import unit_id
 
 
-def row(
-    indicator: str, unit: str, period: str, value: float, **extra: Any
-) -> ObservationIn:
+def row(indicator: str, unit: str, period: str, value: float, **extra: Any) -> ObservationIn:
     return ObservationIn(indicator=indicator, unit=unit, period=period, value=value, **extra)
 
 
@@ -74,7 +72,9 @@ def counts(session: Session) -> tuple[int, int, int]:
 
 def make_monthly(session: Session, code: str, **overrides: Any) -> None:
     """A monthly indicator reported down to communes (test defaults otherwise)."""
-    make_indicator(session, code, report_level=overrides.pop("report_level", "commune"), **overrides)
+    make_indicator(
+        session, code, report_level=overrides.pop("report_level", "commune"), **overrides
+    )
 
 
 # --- the pure helpers ----------------------------------------------------------------------------

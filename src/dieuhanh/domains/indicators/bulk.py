@@ -111,9 +111,9 @@ def load_windows(db: Session, windows: Sequence[Window]) -> Iterator[StoredRow]:
         few = len(window.unit_ids) <= UNIT_FILTER_MAX
         if few:
             statement = statement.where(obs.unit_id.in_(sorted(window.unit_ids)))
-        for row in db.execute(statement):
-            if few or row[3] in window.unit_ids:
-                yield row._tuple()
+        for ind, ptype, start, unit_id, disagg, value, status, revision in db.execute(statement):
+            if few or unit_id in window.unit_ids:
+                yield (ind, ptype, start, unit_id, disagg, value, status, revision)
 
 
 def _load_sqlite(db: Session, windows: Sequence[Window]) -> Iterator[StoredRow]:
