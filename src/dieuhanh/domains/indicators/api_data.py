@@ -32,6 +32,7 @@ from dieuhanh.domains.indicators.schemas_ingest import (
     BatchOut,
     HierarchyName,
     IngestRequest,
+    ObservationIn,
     RevisionsOut,
 )
 
@@ -43,7 +44,24 @@ _MULTIPART_SLACK = 64 * 1024  # boundaries and part headers around the file
 _JSON_BODY: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "content": {"application/json": {"schema": IngestRequest.model_json_schema()}},
+        "content": {
+            "application/json": {
+                # inlined: a "$defs" reference would not resolve inside the OpenAPI document
+                "schema": {
+                    "title": IngestRequest.__name__,
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["rows"],
+                    "properties": {
+                        "rows": {
+                            "type": "array",
+                            "maxItems": MAX_ROWS,
+                            "items": ObservationIn.model_json_schema(),
+                        }
+                    },
+                }
+            }
+        },
     }
 }
 _UPLOAD_BODY: dict[str, Any] = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 from starlette.responses import Response
 
 from dieuhanh.core.errors import ProblemError
@@ -183,6 +183,18 @@ References = Annotated[
     Query(description="none, or children/descendants/all to add codelists and concepts"),
 ]
 AsOf = Annotated[date | None, Query(description="Map of units (legacy before 2025-07-01)")]
+Agency = Annotated[str, Path(description="Maintenance agency: DIEUHANH (or all)")]
+Version = Annotated[str, Path(description="1.0 or latest")]
+StartPeriod = Annotated[str | None, Query(alias="startPeriod", max_length=16, examples=["2024-01"])]
+EndPeriod = Annotated[str | None, Query(alias="endPeriod", max_length=16, examples=["2026-Q3"])]
+AtObservation = Annotated[
+    str | None,
+    Query(alias="dimensionAtObservation", description="TIME_PERIOD (default), AllDimensions…"),
+]
+Format = Annotated[
+    Literal["sdmx-json", "jsondata", "json", "sdmx-ml", "genericdata", "xml"] | None,
+    Query(alias="format", description="Overrides Accept for clients that cannot set it"),
+]
 
 
 def _structure(body: bytes) -> Response:
@@ -197,99 +209,97 @@ def dataflows(
     references: References = "none",
     as_of: AsOf = None,
 ) -> Response:
-    """Every dataflow (SDMX-ML 2.1 structure message)."""
+    """Every dataflow: ``DF_DIEUHANH`` and one per component (SDMX-ML 2.1 structure)."""
     negotiate(accept, STRUCTURE_MEDIA)
-    return _structure(
-        service.dataflow_message(
-            db=db, actor=actor, reference=None, references=references, as_of=as_of
-        )
+    body = service.dataflow_message(
+        db=db, actor=actor, reference=None, references=references, as_of=as_of
     )
+    return _structure(body)
 
 
-@sdmx_router.get("/dataflow/{agency}/{flow_id}", dependencies=EXPORT, response_class=Response)
 @sdmx_router.get(
     "/dataflow/{agency}/{flow_id}/{version}", dependencies=EXPORT, response_class=Response
 )
 def dataflow(
     actor: CurrentActor,
     db: DbSession,
-    agency: str,
+    agency: Agency,
     flow_id: str,
-    version: str = "latest",
+    version: Version,
     accept: AcceptHeader = None,
     references: References = "none",
     as_of: AsOf = None,
 ) -> Response:
     """One dataflow; ``references=all`` adds its data structure, codelists and concepts."""
     negotiate(accept, STRUCTURE_MEDIA)
-    return _structure(
-        service.dataflow_message(
-            db=db,
-            actor=actor,
-            reference=f"{agency},{flow_id},{version}",
-            references=references,
-            as_of=as_of,
-        )
+    reference = f"{agency},{flow_id},{version}"
+    body = service.dataflow_message(
+        db=db, actor=actor, reference=reference, references=references, as_of=as_of
     )
+    return _structure(body)
+
+
+def _datastructure(
+    db: DbSession,
+    actor: CurrentActor,
+    reference: str,
+    accept: str | None,
+    references: str,
+    as_of: date | None,
+) -> Response:
+    negotiate(accept, STRUCTURE_MEDIA)
+    body = service.datastructure_message(
+        db=db, actor=actor, reference=reference, references=references, as_of=as_of
+    )
+    return _structure(body)
 
 
 @sdmx_router.get("/datastructure/{dsd_id}", dependencies=EXPORT, response_class=Response)
-@sdmx_router.get("/datastructure/{agency}/{dsd_id}", dependencies=EXPORT, response_class=Response)
-@sdmx_router.get(
-    "/datastructure/{agency}/{dsd_id}/{version}", dependencies=EXPORT, response_class=Response
-)
 def datastructure(
     actor: CurrentActor,
     db: DbSession,
     dsd_id: str,
-    agency: str = service.SDMX_AGENCY,
-    version: str = "latest",
     accept: AcceptHeader = None,
     references: References = "none",
     as_of: AsOf = None,
 ) -> Response:
     """The data structure ``DSD_DIEUHANH``; ``references=children`` adds its codelists
     (indicators, reference areas of the caller's scope, disaggregations, statuses) and
-    concepts, which is what a client needs to read data with labels."""
-    negotiate(accept, STRUCTURE_MEDIA)
-    return _structure(
-        service.datastructure_message(
-            db=db,
-            actor=actor,
-            reference=f"{agency},{dsd_id},{version}",
-            references=references,
-            as_of=as_of,
-        )
-    )
+    concepts: what a client needs to read data with labels."""
+    return _datastructure(db, actor, dsd_id, accept, references, as_of)
 
 
-@sdmx_router.get("/data/{flow}", dependencies=EXPORT, response_class=Response)
-@sdmx_router.get("/data/{flow}/{key}", dependencies=EXPORT, response_class=Response)
-def data(
+@sdmx_router.get(
+    "/datastructure/{agency}/{dsd_id}/{version}", dependencies=EXPORT, response_class=Response
+)
+def datastructure_version(
     actor: CurrentActor,
     db: DbSession,
-    locale: Locale,
-    flow: str,
-    key: str = "all",
+    agency: Agency,
+    dsd_id: str,
+    version: Version,
     accept: AcceptHeader = None,
-    start_period: Annotated[
-        str | None, Query(alias="startPeriod", max_length=16, examples=["2024-01"])
-    ] = None,
-    end_period: Annotated[
-        str | None, Query(alias="endPeriod", max_length=16, examples=["2026-Q3"])
-    ] = None,
-    dimension_at_observation: Annotated[
-        str | None,
-        Query(alias="dimensionAtObservation", description="TIME_PERIOD (default), AllDimensions…"),
-    ] = None,
-    fmt: Annotated[
-        Literal["sdmx-json", "jsondata", "json", "sdmx-ml", "genericdata", "xml"] | None,
-        Query(alias="format", description="Overrides Accept for clients without headers"),
-    ] = None,
+    references: References = "none",
     as_of: AsOf = None,
 ) -> Response:
-    """Data for ``INDICATOR.REF_AREA.DISAGG`` (``+`` for OR, empty for any), e.g.
-    ``/sdmx/data/DF_DIEUHANH/CPI+IIP.48.`` — SDMX-JSON 1.0 or SDMX-ML 2.1 GenericData."""
+    """The data structure by its full SDMX reference (``DIEUHANH/DSD_DIEUHANH/1.0``)."""
+    return _datastructure(db, actor, f"{agency},{dsd_id},{version}", accept, references, as_of)
+
+
+def _data(
+    db: DbSession,
+    actor: CurrentActor,
+    locale: str,
+    flow: str,
+    key: str,
+    *,
+    accept: str | None,
+    fmt: str | None,
+    start_period: str | None,
+    end_period: str | None,
+    dimension_at_observation: str | None,
+    as_of: date | None,
+) -> Response:
     chosen = DATA_FORMATS[fmt] if fmt else negotiate(accept, DATA_MEDIA)
     obs_dims = service.sdmx_dimension_at_observation(dimension_at_observation)
     flow_out, table = service.sdmx_data(
@@ -308,3 +318,63 @@ def data(
         body = service.to_generic_data(table, locale=locale, obs_dims=obs_dims)
         media_type = service.SDMX_GENERIC_MEDIA_TYPE
     return Response(body, media_type=media_type, headers={"Vary": "Accept"})
+
+
+@sdmx_router.get("/data/{flow}/{key}", dependencies=EXPORT, response_class=Response)
+def data(
+    actor: CurrentActor,
+    db: DbSession,
+    locale: Locale,
+    flow: Annotated[str, Path(description="DF_DIEUHANH, DIEUHANH,DF_DIEUHANH,1.0 …")],
+    key: Annotated[str, Path(description="INDICATOR.REF_AREA.DISAGG, e.g. CPI+IIP.48.")],
+    accept: AcceptHeader = None,
+    start_period: StartPeriod = None,
+    end_period: EndPeriod = None,
+    dimension_at_observation: AtObservation = None,
+    fmt: Format = None,
+    as_of: AsOf = None,
+) -> Response:
+    """Data for a series key (``+`` for OR, an empty part for any value), as SDMX-JSON 1.0
+    or SDMX-ML 2.1 GenericData by ``Accept``."""
+    return _data(
+        db,
+        actor,
+        locale,
+        flow,
+        key,
+        accept=accept,
+        fmt=fmt,
+        start_period=start_period,
+        end_period=end_period,
+        dimension_at_observation=dimension_at_observation,
+        as_of=as_of,
+    )
+
+
+@sdmx_router.get("/data/{flow}", dependencies=EXPORT, response_class=Response)
+def data_all(
+    actor: CurrentActor,
+    db: DbSession,
+    locale: Locale,
+    flow: Annotated[str, Path(description="DF_DIEUHANH, DIEUHANH,DF_DIEUHANH,1.0 …")],
+    accept: AcceptHeader = None,
+    start_period: StartPeriod = None,
+    end_period: EndPeriod = None,
+    dimension_at_observation: AtObservation = None,
+    fmt: Format = None,
+    as_of: AsOf = None,
+) -> Response:
+    """Every series of a dataflow (the key ``all``)."""
+    return _data(
+        db,
+        actor,
+        locale,
+        flow,
+        "all",
+        accept=accept,
+        fmt=fmt,
+        start_period=start_period,
+        end_period=end_period,
+        dimension_at_observation=dimension_at_observation,
+        as_of=as_of,
+    )

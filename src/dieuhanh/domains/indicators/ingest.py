@@ -29,34 +29,14 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
-from dieuhanh.core.periods import Period, parse
-from dieuhanh.core.security import Actor, Role, allowed
+from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.auth import service as auth_service
 from dieuhanh.domains.indicators import bulk, ingest_files, outliers, rules
+from dieuhanh.domains.indicators.ingest_history import batch_out
 from dieuhanh.domains.indicators.ingest_messages import Issue, rejected, render_all
-from dieuhanh.domains.indicators.ingest_validate import (
-    STATUS_NAMES,
-    Key,
-    Resolution,
-    Resolved,
-    canonical_disagg,
-    parse_disagg,
-    resolve,
-)
-from dieuhanh.domains.indicators.models import (
-    Indicator,
-    IngestionBatch,
-    Observation,
-    ObservationRevision,
-)
-from dieuhanh.domains.indicators.schemas_ingest import (
-    MAX_ROWS,
-    BatchOut,
-    ObservationIn,
-    RevisionOut,
-    RevisionsOut,
-    RowIssue,
-)
+from dieuhanh.domains.indicators.ingest_validate import Key, Resolution, Resolved, resolve
+from dieuhanh.domains.indicators.models import Indicator, IngestionBatch
+from dieuhanh.domains.indicators.schemas_ingest import MAX_ROWS, BatchOut, ObservationIn, RowIssue
 from dieuhanh.domains.units import service as units
 
 INGEST = "indicators.ingest"
@@ -199,24 +179,7 @@ def _replay(db: Session, key: str, digest: str) -> BatchOut | None:
             "idempotency_conflict",
             detail=f"key {key!r} was used for batch {batch.id} with a different request",
         )
-    return _batch_out(batch, replayed=True)
-
-
-def _batch_out(batch: IngestionBatch, *, replayed: bool = False) -> BatchOut:
-    return BatchOut(
-        id=batch.id,
-        idempotency_key=batch.idempotency_key,
-        source=batch.source,
-        actor=batch.actor,
-        created_at=batch.created_at,
-        rows=batch.rows,
-        inserted=batch.inserted,
-        updated=batch.updated,
-        unchanged=batch.unchanged,
-        outliers=batch.outliers,
-        warnings=[RowIssue.model_validate(w) for w in batch.warnings or []],
-        replayed=replayed,
-    )
+    return batch_out(batch, replayed=True)
 
 
 def _write_batch(
@@ -410,108 +373,3 @@ def _outlier_issues(
             )
         )
     return issues
-
-
-# --- reading back ------------------------------------------------------------------------------
-
-
-def get_batch(*, db: Session, actor: Actor, batch_id: int) -> BatchOut:
-    """A batch's summary, for the actor who wrote it or an installation-wide admin (others
-    get ``not_found``, so batch numbers reveal nothing)."""
-    batch = db.get(IngestionBatch, batch_id)
-    installation_admin = actor.role == Role.ADMIN and actor.scope_unit_id is None
-    if batch is None or not (installation_admin or batch.actor == actor.label):
-        raise ProblemError("not_found", detail=f"no batch {batch_id} of yours")
-    return _batch_out(batch)
-
-
-def value_revisions(
-    *,
-    db: Session,
-    actor: Actor,
-    code: str,
-    unit: str,
-    period: str,
-    disagg: str = "",
-    hierarchy: str | None = None,
-) -> RevisionsOut:
-    """Every value one cell has had, newest first (the current one first)."""
-    indicator = db.execute(
-        select(Indicator.id, Indicator.code).where(Indicator.code == code)
-    ).first()
-    if indicator is None:
-        raise ProblemError("indicator_not_found", detail=f"no indicator {code!r}")
-    typed: Period = parse(period)
-    try:
-        cell = canonical_disagg(parse_disagg(disagg))
-    except ValueError as exc:
-        raise ProblemError(
-            "validation_error", errors=[{"location": ["query", "disagg"], "message": str(exc)}]
-        ) from None
-    found = units.get_unit(
-        db=db,
-        code=unit,
-        hierarchy=hierarchy or units.hierarchy_for(typed.end),
-        scope_unit_id=actor.scope_unit_id if actor.is_authenticated else None,
-    )
-    key = (indicator.id, typed.type.value, typed.start, found.id, cell)
-    obs, rev = Observation, ObservationRevision
-    current = db.execute(
-        select(obs).where(
-            obs.indicator_id == key[0],
-            obs.period_type == key[1],
-            obs.period_start == key[2],
-            obs.unit_id == key[3],
-            obs.disagg == key[4],
-        )
-    ).scalar_one_or_none()
-    older = db.scalars(
-        select(rev)
-        .where(
-            rev.indicator_id == key[0],
-            rev.unit_id == key[3],
-            rev.period_type == key[1],
-            rev.period_start == key[2],
-            rev.disagg == key[4],
-        )
-        .order_by(rev.revision.desc(), rev.id.desc())
-    ).all()
-    if current is None and not older:
-        raise ProblemError("not_found", detail=f"no value of {code} for {unit} in {typed}")
-    items: list[RevisionOut] = []
-    if current is not None:
-        items.append(
-            RevisionOut(
-                revision=current.revision,
-                value=current.value,
-                status=STATUS_NAMES[current.status],
-                source=current.source,
-                recorded_by=current.recorded_by,
-                recorded_at=current.recorded_at,
-                batch=current.batch_id,
-                current=True,
-            )
-        )
-    items.extend(
-        RevisionOut(
-            revision=r.revision,
-            value=r.value,
-            status=STATUS_NAMES[r.status],
-            source=r.source,
-            recorded_by=r.recorded_by,
-            recorded_at=r.recorded_at,
-            replaced_at=r.replaced_at,
-            replaced_by=r.replaced_by,
-            replaced_in_batch=r.replaced_in_batch,
-            current=False,
-        )
-        for r in older
-    )
-    return RevisionsOut(
-        indicator=indicator.code,
-        unit=found.code,
-        hierarchy=found.hierarchy,
-        period=str(typed),
-        disagg=cell,
-        items=items,
-    )

@@ -45,11 +45,11 @@ TEMPLATES: dict[str, str] = {
     "not_utf8": N_("The file is not UTF-8 text; save it as CSV UTF-8"),
     "bad_file": N_("The file cannot be read: {detail}"),
     # after the write
-    "problems": N_("{count} problem(s) found; nothing was saved"),
     "rule_violated": N_("Rule {rule} ({name}) fails for {unit} in {period}: {left} {operator} {right}"),  # noqa: E501
     "outlier": N_("Unusual value {value}: modified z-score {score} against {count} earlier values (median {median})"),  # noqa: E501
 }  # fmt: skip
 
+PROBLEMS = N_("{count} problem(s) found; nothing was saved")
 # A value the reader may need to see even when it was not numeric (truncated for safety).
 _MAX_SHOWN = 60
 
@@ -97,5 +97,5 @@ def render_all(issues: list[Issue], locale: str) -> list[dict[str, Any]]:
 def rejected(issues: list[Issue], locale: str) -> ProblemError:
     """``import_failed`` naming every issue, sorted by row then column; nothing was saved."""
     ordered = sorted(issues, key=lambda i: (i.row or 0, i.column or "", i.code))
-    detail = gettext(TEMPLATES["problems"], locale).format(count=len(ordered))
+    detail = gettext(PROBLEMS, locale).format(count=len(ordered))
     return ProblemError("import_failed", detail=detail, errors=render_all(ordered, locale))

@@ -56,13 +56,13 @@ from dieuhanh.domains.indicators.sdmx_xml import to_generic_data as to_generic_d
 # --- end exports ------------------------------------------------------------------------------
 # isort: split
 # --- ingest: observations write path, revisions, batches --------------------------------------
-from dieuhanh.domains.indicators.ingest import get_batch as get_batch
 from dieuhanh.domains.indicators.ingest import ingest_file as ingest_file
 from dieuhanh.domains.indicators.ingest import ingest_json as ingest_json
 from dieuhanh.domains.indicators.ingest import ingest_rows as ingest_rows
-from dieuhanh.domains.indicators.ingest import value_revisions as value_revisions
 from dieuhanh.domains.indicators.ingest_files import MAX_JSON_BYTES as MAX_JSON_BYTES
 from dieuhanh.domains.indicators.ingest_files import MAX_UPLOAD_BYTES as MAX_UPLOAD_BYTES
+from dieuhanh.domains.indicators.ingest_history import get_batch as get_batch
+from dieuhanh.domains.indicators.ingest_history import value_revisions as value_revisions
 from dieuhanh.domains.indicators.schemas_ingest import BatchOut as BatchOut
 from dieuhanh.domains.indicators.schemas_ingest import IngestRequest as IngestRequest
 from dieuhanh.domains.indicators.schemas_ingest import ObservationIn as ObservationIn

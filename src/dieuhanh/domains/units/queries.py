@@ -377,7 +377,7 @@ def rollup_map(*, target_ids: Sequence[int], hierarchy: str, level: str) -> Sele
         )
         .join(member, member.id == UnitClosure.descendant_id)
         .where(UnitClosure.ancestor_id.in_(targets), member.level_rank == LEVELS.index(here))
-        .cte("direct_units")
+        .cte()  # anonymous: a query may hold several maps
     )
     # The crossing starts from the (few) member units and follows their successions, so the
     # database walks the succession index from each member instead of scanning every unit.

@@ -1,0 +1,393 @@
+"""The roll-up in SQL: observations × unit map × child periods → one row per target and period.
+
+One statement per batch of indicators that share their stored period type and their
+aggregation rules, in three stages (each a ``GROUP BY`` in the database, never a loop over
+cells in Python):
+
+1. **per reporting unit and stored period**: the unit's own value, or, when it has none, the
+   values of the other hierarchy mapped through the successions (:mod:`.remap`), combined
+   by ``agg_units`` with the succession weights;
+2. **over time per unit** (only when the request is coarser than what is stored, or year to
+   date): ``agg_time`` over the child periods present (``last``/``first`` by a window);
+3. **across units per target**: ``agg_units`` over the reporting units that have a value,
+   with the count of those units (coverage). Weighted averages stop after stage 2 and are
+   finished in Python, because their weights come from another indicator.
+
+Order matters for non-linear pairs (the sum over communes of each commune's latest population
+is not the latest of the province sums when a commune is late), so time comes before units.
+
+**Access paths.** Observations are read along their primary key
+``(indicator, period_type, period_start, unit, disagg)``: a range of periods for every unit
+when the targets cover many units (a roll-up to the 34 provinces), or point look-ups of the
+few units concerned when they do not (one province's overview). Data of the other hierarchy
+is read unit by unit through ``ix_observations_unit`` (most legacy units have none after
+2025, and a missed probe costs next to nothing). SQLite plans joins without statistics and
+sometimes loops the small side outside a range scan (a 100× slowdown), so on SQLite the
+join order and the index are fixed (``CROSS JOIN`` and ``INDEXED BY``, see
+:class:`OrderedJoin`); PostgreSQL plans them well and gets a plain join.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    FromClause,
+    Select,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+    values,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Join
+
+from dieuhanh.core.periods import PeriodType
+from dieuhanh.domains.indicators.models import Observation
+from dieuhanh.domains.indicators.remap import UnitPlan, in_other_era, map_select
+
+# Point look-ups beat a range scan when the targets hold few reporting units (measured:
+# a look-up costs ~10 scanned rows; a province has ~100 communes of the country's 3,321).
+POINT_LOOKUP_UNITS = 400
+MAX_IN_LIST = 1000
+
+OBS = Observation.__table__
+
+
+# --- join order on SQLite -------------------------------------------------------------------
+
+
+class OrderedJoin(Join):
+    """An inner join whose left side is the outer loop on SQLite (``CROSS JOIN``), reading
+    the right side through ``sqlite_index`` when set. Other databases get a plain join."""
+
+    inherit_cache = True
+    sqlite_index: str | None = None
+
+
+class PrimaryKeyLookup(OrderedJoin):
+    """Map outside, observations by their primary key (point look-ups)."""
+
+    inherit_cache = True
+    sqlite_index = "sqlite_autoindex_observations_1"
+
+
+class UnitIndexLookup(OrderedJoin):
+    """Map outside, observations through ``ix_observations_unit`` (unit by unit)."""
+
+    inherit_cache = True
+    sqlite_index = "ix_observations_unit"
+
+
+@compiles(OrderedJoin, "sqlite")
+def _sqlite_join(element: OrderedJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    right = compiler.process(element.right, **kw)
+    if element.sqlite_index:
+        right += f" INDEXED BY {element.sqlite_index}"
+    on = compiler.process(element.onclause, **kw)
+    return f"{compiler.process(element.left, **kw)} CROSS JOIN {right} ON {on}"
+
+
+@compiles(OrderedJoin)
+def _plain_join(element: OrderedJoin, compiler: Any, **kw: Any) -> str:
+    text: str = compiler.visit_join(element, **kw)
+    return text
+
+
+# --- the batch -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Indicators computed in one statement: same stored type and aggregation rules."""
+
+    indicator_ids: tuple[int, ...]
+    agg_units: str
+    agg_time: str
+    source: PeriodType
+    disagg: str = ""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One requested cell in time: its key (the requested period's start) and the starts of
+    the stored periods it is made of."""
+
+    key: date
+    children: tuple[date, ...]
+
+    @property
+    def direct(self) -> bool:
+        return self.children == (self.key,)
+
+
+@dataclass(frozen=True)
+class AggRow:
+    """Stage 3 (or, with ``unit_id``, stage 2) result for one target, indicator and slot."""
+
+    target_id: int
+    own: bool
+    indicator_id: int
+    key: date
+    value: float | None
+    reported: int  # units with a value (1 for a unit row)
+    periods: int  # child periods present (the most complete unit's)
+    last: date | None  # latest child period present (any unit)
+    first_last: date | None  # the earliest of the units' latest periods
+    provisional: bool
+    remapped: bool
+    unit_id: int | None = None
+
+
+def _indicator_filter(column_: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+    return column_ == ids[0] if len(ids) == 1 else column_.in_(list(ids))  # type: ignore[no-any-return]
+
+
+def _period_filter(column_: Any, starts: Sequence[date]) -> ColumnElement[bool]:
+    if len(starts) <= MAX_IN_LIST:
+        return column_.in_(list(starts))  # type: ignore[no-any-return]
+    return column_.between(min(starts), max(starts))  # type: ignore[no-any-return]
+
+
+def _units_value(operator: str, value: Any, weight: Any) -> ColumnElement[Any]:
+    """Combine the other map's values for one unit (stage 1) by ``agg_units``."""
+    match operator:
+        case "sum":
+            return func.sum(value * weight)
+        case "avg" | "wavg":
+            return func.sum(value * weight) / func.sum(weight)
+        case "min":
+            return func.min(value)
+        case "max":
+            return func.max(value)
+    return case((func.count() == 1, func.max(value)), else_=None)
+
+
+def _time_value(operator: str, value: Any, rank: Any) -> ColumnElement[Any]:
+    match operator:
+        case "sum":
+            return func.sum(value)
+        case "avg":
+            return func.avg(value)
+        case "max":
+            return func.max(value)
+        case "min":
+            return func.min(value)
+    return func.max(case((rank == 1, value), else_=None))  # last / first
+
+
+def _across_value(operator: str, value: Any) -> ColumnElement[Any]:
+    match operator:
+        case "sum":
+            return func.sum(value)
+        case "avg":
+            return func.avg(value)
+        case "max":
+            return func.max(value)
+        case "min":
+            return func.min(value)
+    return case((func.count(value) == 1, func.max(value)), else_=None)  # none
+
+
+def _stage1(batch: Batch, plan: UnitPlan, slots: Sequence[Slot]) -> FromClause | None:
+    """Per (target, reporting unit, own?, indicator, stored period): one value."""
+    children = sorted({c for slot in slots for c in slot.children})
+    if not children or not plan.targets:
+        return None
+    crossing_starts = [c for c in children if in_other_era(plan.hierarchy, c)]
+    umap = (
+        map_select(plan, crossing=bool(crossing_starts)).cte("umap").prefix_with("MATERIALIZED")
+    )
+    ids = batch.indicator_ids
+    o = OBS.alias("o")
+    filters = [
+        _indicator_filter(o.c.indicator_id, ids),
+        o.c.period_type == batch.source.value,
+        _period_filter(o.c.period_start, children),
+        o.c.disagg == batch.disagg,
+        umap.c.remapped == 0,
+    ]
+    if plan.source_units <= POINT_LOOKUP_UNITS:
+        joined: Join = PrimaryKeyLookup(umap, o, o.c.unit_id == umap.c.src_id)
+    else:
+        joined = OrderedJoin(o, umap, umap.c.src_id == o.c.unit_id)
+    direct = (
+        select(
+            umap.c.target_id.label("t"),
+            umap.c.unit_id.label("r"),
+            umap.c.own.label("own"),
+            o.c.indicator_id.label("i"),
+            o.c.period_start.label("p"),
+            o.c.value.label("v"),
+            o.c.status.label("s"),
+            literal(0).label("rm"),
+        )
+        .select_from(joined)
+        .where(*filters)
+    )
+    if not crossing_starts:
+        return direct.subquery("v")
+    x = OBS.alias("x")
+    stored = OBS.alias("stored")
+    own_value = exists().where(
+        stored.c.indicator_id == x.c.indicator_id,
+        stored.c.period_type == batch.source.value,
+        stored.c.period_start == x.c.period_start,
+        stored.c.unit_id == umap.c.unit_id,
+        stored.c.disagg == batch.disagg,
+    )
+    keys = (umap.c.target_id, umap.c.unit_id, umap.c.own, x.c.indicator_id, x.c.period_start)
+    crossed = (
+        select(
+            *keys,
+            _units_value(batch.agg_units, x.c.value, umap.c.weight),
+            func.max(x.c.status),
+            literal(1),
+        )
+        .select_from(UnitIndexLookup(umap, x, x.c.unit_id == umap.c.src_id))
+        .where(
+            umap.c.remapped == 1,
+            _indicator_filter(x.c.indicator_id, ids),
+            x.c.period_type == batch.source.value,
+            _period_filter(x.c.period_start, crossing_starts),
+            x.c.disagg == batch.disagg,
+        )
+        .group_by(*keys)
+        .having(~own_value)
+    )
+    return union_all(direct, crossed).subquery("v")
+
+
+def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
+    """Per (target, unit, own?, indicator, requested period): over time."""
+    if all(slot.direct for slot in slots):
+        return select(
+            v.c.t,
+            v.c.r,
+            v.c.own,
+            v.c.i,
+            v.c.p.label("k"),
+            v.c.v,
+            literal(1).label("n"),
+            v.c.p.label("last"),
+            v.c.s,
+            v.c.rm,
+        ).subquery("tv")
+    pairs = [(child, slot.key) for slot in slots for child in slot.children]
+    # a CTE: SQLite does not take ``(VALUES …) AS pm (child, k)`` in FROM
+    pm = values(column("child", Date), column("k", Date), name="pm").data(pairs).cte("pm")
+    base = v.join(pm, pm.c.child == v.c.p)
+    keys = (v.c.t, v.c.r, v.c.own, v.c.i, pm.c.k)
+    if batch.agg_time in ("last", "first"):
+        order = v.c.p.desc() if batch.agg_time == "last" else v.c.p.asc()
+        ranked = (
+            select(
+                *keys,
+                v.c.p,
+                v.c.v,
+                v.c.s,
+                v.c.rm,
+                func.row_number().over(partition_by=keys, order_by=order).label("rank"),
+            )
+            .select_from(base)
+            .subquery("ranked")
+        )
+        rk = (ranked.c.t, ranked.c.r, ranked.c.own, ranked.c.i, ranked.c.k)
+        return (
+            select(
+                *rk,
+                _time_value(batch.agg_time, ranked.c.v, ranked.c.rank).label("v"),
+                func.count().label("n"),
+                func.max(ranked.c.p).label("last"),
+                func.max(ranked.c.s).label("s"),
+                func.max(ranked.c.rm).label("rm"),
+            )
+            .group_by(*rk)
+            .subquery("tv")
+        )
+    return (
+        select(
+            *keys,
+            _time_value(batch.agg_time, v.c.v, None).label("v"),
+            func.count().label("n"),
+            func.max(v.c.p).label("last"),
+            func.max(v.c.s).label("s"),
+            func.max(v.c.rm).label("rm"),
+        )
+        .select_from(base)
+        .group_by(*keys)
+        .subquery("tv")
+    )
+
+
+def _stage3(batch: Batch, tv: FromClause) -> Select[Any]:
+    keys = (tv.c.t, tv.c.own, tv.c.i, tv.c.k)
+    return select(
+        *keys,
+        _across_value(batch.agg_units, tv.c.v).label("v"),
+        func.count(tv.c.v).label("reported"),
+        func.max(tv.c.n).label("periods"),
+        func.max(tv.c.last).label("last"),
+        func.min(tv.c.last).label("first_last"),
+        func.max(tv.c.s).label("s"),
+        func.max(tv.c.rm).label("rm"),
+    ).group_by(*keys)
+
+
+def aggregate(
+    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot], *, per_unit: bool = False
+) -> list[AggRow]:
+    """Stages 1–3 (or 1–2 with ``per_unit``: one row per reporting unit, for weighted
+    averages and explanations)."""
+    v = _stage1(batch, plan, slots)
+    if v is None:
+        return []
+    tv = _stage2(batch, v, slots)
+    if per_unit:
+        statement: Select[Any] = select(
+            tv.c.t, tv.c.own, tv.c.i, tv.c.k, tv.c.v, tv.c.n, tv.c.last, tv.c.s, tv.c.rm, tv.c.r
+        )
+        return [
+            AggRow(
+                target_id=row[0],
+                own=bool(row[1]),
+                indicator_id=row[2],
+                key=row[3],
+                value=row[4],
+                reported=0 if row[4] is None else 1,
+                periods=int(row[5]),
+                last=row[6],
+                first_last=row[6],
+                provisional=row[7] == "p",
+                remapped=bool(row[8]),
+                unit_id=row[9],
+            )
+            for row in db.execute(statement)
+        ]
+    return [
+        AggRow(
+            target_id=row[0],
+            own=bool(row[1]),
+            indicator_id=row[2],
+            key=row[3],
+            value=row[4],
+            reported=int(row[5]),
+            periods=int(row[6] or 0),
+            last=row[7],
+            first_last=row[8],
+            provisional=row[9] == "p",
+            remapped=bool(row[10]),
+        )
+        for row in db.execute(_stage3(batch, tv))
+    ]
