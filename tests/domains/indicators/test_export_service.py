@@ -34,7 +34,7 @@ def scoped(session: Session, code: str) -> Actor:
 
 def values(table: service.ExportTable) -> list[tuple[object, ...]]:
     return [
-        (r.indicator, r.unit, r.unit_name, r.period, r.disagg, r.value, r.status)
+        (r.indicator, r.unit, r.period, r.disagg, r.value, r.status, r.coverage, r.remapped)
         for r in table.rows
     ]
 
@@ -45,21 +45,26 @@ def data(session: Session) -> Session:
     return session
 
 
-def test_series_of_one_unit_keeps_the_gap(data: Session) -> None:
-    query = service.ExportQuery(
-        indicators=("EXP_SALES",), unit="48", start="2026-01", end="2026-03"
-    )
+def test_series_is_the_query_apis(data: Session) -> None:
+    query = service.ExportQuery(indicators=("EXP_SALES",), unit="48", start="2025-04", end="2026-03")
     table = service.export_table(db=data, actor=scoped(data, "48"), query=query)
+    gap = (None, None, "0/94", False)  # nothing reported: no value (never 0), 0 of 94 communes
     assert values(table) == [
-        ("EXP_SALES", "48", DA_NANG_NAME, "2026-01", "", 1234.5, "final"),
-        ("EXP_SALES", "48", DA_NANG_NAME, "2026-02", "", 1300.25, "provisional"),
-    ]  # 2026-03 was never reported: no row, and certainly no 0
+        ("EXP_SALES", "48", "2025-04", "", *gap),
+        ("EXP_SALES", "48", "2025-05", "", 1300.0, "final", None, True),  # legacy 48 + 49
+        *[("EXP_SALES", "48", f"2025-{m:02d}", "", *gap) for m in range(6, 12)],
+        ("EXP_SALES", "48", "2025-12", "", 7.5, "final", "1/94", False),  # Hải Vân's alone
+        ("EXP_SALES", "48", "2026-01", "", 1234.5, "final", None, False),  # 48's own value
+        ("EXP_SALES", "48", "2026-02", "", 1300.25, "provisional", None, False),
+        ("EXP_SALES", "48", "2026-03", "", *gap),
+    ]
+    assert {r.unit_name for r in table.rows} == {DA_NANG_NAME}
     assert table.hierarchy == "2025"
-    assert table.sources == ["Cục Thống kê"]
+    assert table.sources == ["Cục Thống kê", "Quảng Nam", "UBND phường"]  # not Hà Nội's
     assert table.parameters == {
         "indicators": "EXP_SALES",
         "unit": "48",
-        "start": "2026-01",
+        "start": "2025-04",
         "end": "2026-03",
     }
 
@@ -69,33 +74,46 @@ def test_table_of_communes_keeps_a_zero(data: Session) -> None:
         indicators=("EXP_SALES",), parent="48", level="commune", start="2026-01", end="2026-01"
     )
     table = service.export_table(db=data, actor=ADMIN, query=query)
-    assert values(table) == [  # units in Vietnamese dictionary order: Châu before Vân
-        ("EXP_SALES", HAI_CHAU, HAI_CHAU_NAME, "2026-01", "", 0.0, "final"),
-        ("EXP_SALES", HAI_VAN, HAI_VAN_NAME, "2026-01", "", 10.0, "final"),
+    assert len(table.rows) == 94  # every commune of Đà Nẵng, the province's row left out
+    reported = [(r.unit, r.unit_name, r.value, r.status) for r in table.rows if r.value is not None]
+    assert reported == [  # Vietnamese dictionary order: Châu before Vân
+        (HAI_CHAU, HAI_CHAU_NAME, 0.0, "final"),
+        (HAI_VAN, HAI_VAN_NAME, 10.0, "final"),
     ]
+    assert {r.coverage for r in table.rows if r.value is None} == {"0/1"}
 
 
-def test_bounds_widen_to_whole_periods_of_each_cadence(data: Session) -> None:
+def test_each_indicator_at_its_own_cadence_or_coarser(data: Session) -> None:
     query = service.ExportQuery(
-        indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-06", end="2026"
+        indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-11", end="2026"
     )
     table = service.export_table(db=data, actor=ADMIN, query=query)
-    # monthly from June 2025 to December 2026; yearly from 2025 (the year June 2025 is in)
-    assert [(r.indicator, r.period) for r in table.rows] == [
-        ("EXP_SALES", "2026-01"),
-        ("EXP_SALES", "2026-02"),
-        ("EXP_POP", "2025"),
+    # months from November 2025 to December 2026; the yearly one stays yearly
+    assert [r.period for r in table.rows if r.indicator == "EXP_SALES"] == [
+        "2025-11", "2025-12", *[f"2026-{m:02d}" for m in range(1, 13)]
+    ]
+    assert [(r.period, r.value) for r in table.rows if r.indicator == "EXP_POP"] == [
+        ("2025", 1_200_000.0),
+        ("2026", None),
     ]
     query = service.ExportQuery(
         indicators=("EXP_SALES",), unit="48", period_type="quarter", start="2026", end="2026"
     )
     table = service.export_table(db=data, actor=ADMIN, query=query)
-    assert table.rows == []  # nothing is stored quarterly
+    assert [(r.period, r.value) for r in table.rows] == [
+        ("2026Q1", 1234.5 + 1300.25),  # summed over time: March missing, not 0
+        ("2026Q2", None),
+        ("2026Q3", None),
+        ("2026Q4", None),
+    ]
+    assert table.rows[0].status == "provisional"
 
 
 def test_disaggregations(data: Session) -> None:
     def rows(disagg: str) -> list[tuple[str, float | None]]:
-        query = service.ExportQuery(indicators=("EXP_POP",), unit="48", disagg=disagg)
+        query = service.ExportQuery(
+            indicators=("EXP_POP",), unit="48", start="2025", end="2025", disagg=disagg
+        )
         table = service.export_table(db=data, actor=ADMIN, query=query)
         return [(r.disagg, r.value) for r in table.rows]
 
@@ -115,20 +133,17 @@ def test_scope_and_unknown_codes(data: Session) -> None:
         )
     assert caught.value.code == "indicator_not_found"
     # no unit named: a scoped user gets their own unit, an unscoped admin must choose
-    table = service.export_table(
-        db=data, actor=scoped(data, "48"), query=service.ExportQuery(indicators=("EXP_SALES",))
-    )
-    assert {r.unit for r in table.rows} == {"48"}
+    mine = service.ExportQuery(indicators=("EXP_SALES",), start="2026-01", end="2026-01")
+    table = service.export_table(db=data, actor=scoped(data, "48"), query=mine)
+    assert [(r.unit, r.value) for r in table.rows] == [("48", 1234.5)]
     with pytest.raises(ProblemError) as caught:
-        service.export_table(
-            db=data, actor=ADMIN, query=service.ExportQuery(indicators=("EXP_SALES",))
-        )
+        service.export_table(db=data, actor=ADMIN, query=mine)
     assert caught.value.code == "validation_error"
 
 
 def _table(session: Session) -> service.ExportTable:
     query = service.ExportQuery(
-        indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-01", end="2026-03", disagg="*"
+        indicators=("EXP_SALES", "EXP_POP"), unit="48", start="2025-12", end="2026-02", disagg="*"
     )
     table = service.export_table(db=session, actor=ADMIN, query=query)
     table.generated_at = datetime(2026, 4, 30, 20, 15, tzinfo=UTC)  # 03:15 on 1 May in Vietnam
@@ -156,11 +171,15 @@ def test_csv_reads_back_to_the_table(data: Session) -> None:
     sales = ["EXP_SALES", "Tổng mức bán lẻ thử nghiệm", "48", DA_NANG_NAME]
     pop = ["EXP_POP", "Dân số thử nghiệm", "48", DA_NANG_NAME]
     assert rows[1:] == [
+        [*sales, "2025-12", "", "7.5", "tỷ đồng", "final", "1/94", "false"],
         [*sales, "2026-01", "", "1234.5", "tỷ đồng", "final", "", "false"],
         [*sales, "2026-02", "", "1300.25", "tỷ đồng", "provisional", "", "false"],
         [*pop, "2025", "", "1200000", "người", "final", "", "false"],
+        [*pop, "2026", "", "", "người", "", "0/1", "false"],
         [*pop, "2025", "sex=female", "610000", "người", "final", "", "false"],
+        [*pop, "2026", "sex=female", "", "người", "", "0/1", "false"],
         [*pop, "2025", "sex=male", "590000", "người", "final", "", "false"],
+        [*pop, "2026", "sex=male", "", "người", "", "0/1", "false"],
     ]
 
 
@@ -170,7 +189,7 @@ def test_csv_header_in_english_and_semicolons(data: Session) -> None:
     assert rows[0][:3] == ["Indicator code", "Indicator name", "Unit code"]
     assert rows[1][1] == "Test retail sales"
     assert rows[1][7] == "billion VND"
-    assert rows[1][6] == "1234.5"  # the decimal point never follows the language
+    assert rows[2][6] == "1234.5"  # the decimal point never follows the language
 
 
 def test_xlsx_reads_back_to_the_table(data: Session) -> None:
@@ -189,54 +208,26 @@ def test_xlsx_reads_back_to_the_table(data: Session) -> None:
         "Giá trị",
     )
     assert all(cell.font.b for cell in sheet[1])
-    assert [r[:2] + r[4:9] for r in rows[1:]] == [
-        (
-            "EXP_SALES",
-            "Tổng mức bán lẻ thử nghiệm",
-            "Tháng 1/2026",
-            "Tổng",
-            1234.5,
-            "tỷ đồng",
-            "Chính thức",
-        ),
-        (
-            "EXP_SALES",
-            "Tổng mức bán lẻ thử nghiệm",
-            "Tháng 2/2026",
-            "Tổng",
-            1300.25,
-            "tỷ đồng",
-            "Sơ bộ",
-        ),
-        ("EXP_POP", "Dân số thử nghiệm", "Năm 2025", "Tổng", 1200000, "người", "Chính thức"),
-        (
-            "EXP_POP",
-            "Dân số thử nghiệm",
-            "Năm 2025",
-            "Giới tính: Nữ",
-            610000,
-            "người",
-            "Chính thức",
-        ),
-        (
-            "EXP_POP",
-            "Dân số thử nghiệm",
-            "Năm 2025",
-            "Giới tính: Nam",
-            590000,
-            "người",
-            "Chính thức",
-        ),
+    assert [r[4:10] for r in rows[1:]] == [
+        ("Tháng 12/2025", "Tổng", 7.5, "tỷ đồng", "Chính thức", "1/94"),
+        ("Tháng 1/2026", "Tổng", 1234.5, "tỷ đồng", "Chính thức", None),
+        ("Tháng 2/2026", "Tổng", 1300.25, "tỷ đồng", "Sơ bộ", None),
+        ("Năm 2025", "Tổng", 1200000, "người", "Chính thức", None),
+        ("Năm 2026", "Tổng", None, "người", None, "0/1"),  # missing: an empty cell
+        ("Năm 2025", "Giới tính: Nữ", 610000, "người", "Chính thức", None),
+        ("Năm 2026", "Giới tính: Nữ", None, "người", None, "0/1"),
+        ("Năm 2025", "Giới tính: Nam", 590000, "người", "Chính thức", None),
+        ("Năm 2026", "Giới tính: Nam", None, "người", None, "0/1"),
     ]
     assert isinstance(sheet["G2"].value, float)
     assert sheet["G2"].number_format == "#,##0.0"  # EXP_SALES has 1 decimal
-    assert sheet["G4"].number_format == "#,##0"  # EXP_POP has none
+    assert sheet["G5"].number_format == "#,##0"  # EXP_POP has none
     provenance = {row[0]: row[1:] for row in workbook["Nguồn"].iter_rows(values_only=True) if row}
     assert provenance["Thời điểm xuất"][0] == "03:15:00 01/05/2026 (Asia/Ho_Chi_Minh)"
     assert provenance["Bản đồ đơn vị hành chính"][0] == "Từ 01/07/2025 (34 tỉnh, thành phố)"
-    assert provenance["Số dòng"][0] == 5
+    assert provenance["Số dòng"][0] == 9
     assert provenance["indicators"][0] == "EXP_SALES,EXP_POP"
-    assert provenance["start"][0] == "2025-01"
+    assert provenance["start"][0] == "2025-12"
     assert provenance["Cục Thống kê"] == (None, None, None)
     assert provenance["EXP_SALES"] == ("Tổng mức bán lẻ thử nghiệm", "tỷ đồng", 1)
 

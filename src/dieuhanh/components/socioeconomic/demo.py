@@ -34,8 +34,9 @@ Gaps left on purpose (so coverage and freshness have something to show):
 * ``POPULATION``, ``HOUSEHOLDS`` and ``POVERTY_RATE`` of the two last inhabited 2025
   communes (by code) for the latest year → "92/94 xã đã báo cáo";
 * ``POVERTY_RATE`` 2022 of the first commune of the last legacy province;
-* ``FDI_REGISTERED`` of the last month and ``NEW_JOBS`` of the month before it, home
-  province (late or not yet due, depending on the day).
+* ``FDI_REGISTERED`` of the month before ``until`` and ``NEW_JOBS`` of ``until`` (a
+  Decree-09 month closes on the 14th), home province: the periods the freshness check
+  expects by then, so they show as late (or pending, early in the month).
 
 **Idempotent.** Rows are written in one batch per map (``legacy``, ``2025``) whose
 idempotency key carries a digest of the rows: a second run with the same seed and month
@@ -332,8 +333,12 @@ def _marks(home: HomeUnits, since: Period, until: Period) -> tuple[list[Mark], l
     if last_legacy and until.year > 2022 and since.year <= 2022:
         gaps.append(Mark("POVERTY_RATE", last_legacy[0].unit.code, LEGACY, "2022", "missing"))
     if _reported_by(until.previous()) == CURRENT:
-        gaps.append(Mark("FDI_REGISTERED", home.current.code, CURRENT, str(until), "late"))
-        gaps.append(Mark("NEW_JOBS", home.current.code, CURRENT, str(until.previous()), "late"))
+        # the periods the freshness check expects by now: last month for a monthly
+        # indicator, this Decree-09 month (closed on the 14th) for a Decree-09 one
+        gaps.append(
+            Mark("FDI_REGISTERED", home.current.code, CURRENT, str(until.previous()), "late")
+        )
+        gaps.append(Mark("NEW_JOBS", home.current.code, CURRENT, str(until), "late"))
     return anomalies, gaps
 
 

@@ -17,6 +17,7 @@ route) and only sees units inside its scope subtree (checked here).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -28,7 +29,9 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.periods import Period, PeriodError, PeriodType
 from dieuhanh.core.security import Actor
+from dieuhanh.domains.indicators.catalog import indicators_by_code
 from dieuhanh.domains.indicators.models import Dimension, Indicator, Observation
+from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.schemas import UnitOut
 
@@ -59,6 +62,7 @@ class ExportIndicator:
     cadence: str
     component: str
     disaggregations: tuple[str, ...] = ()
+    owner: str = ""  # the agency that supplies it, for the provenance sheet
     id: int = field(default=0, compare=False, repr=False)  # server-side only
 
     @property
@@ -129,21 +133,7 @@ class ExportTable:
     generated_at: datetime = field(default_factory=utcnow)
 
     def disagg_label(self, disagg: str, locale: str) -> str:
-        """``Giới tính: Nữ; Khu vực: Thành thị`` (``Tổng`` for the total)."""
-        if not disagg:
-            return "Total" if locale == "en" else "Tổng"
-        parts = []
-        for dim, cat in parse_disagg(disagg).items():
-            labels = self.dimensions.get(dim)
-            if labels is None:
-                parts.append(f"{dim}: {cat}")
-                continue
-            cat_vi, cat_en = labels.categories.get(cat, (cat, cat))
-            if locale == "en":
-                parts.append(f"{labels.name_en}: {cat_en}")
-            else:
-                parts.append(f"{labels.name_vi}: {cat_vi}")
-        return "; ".join(parts)
+        return disagg_label(disagg, self.dimensions, locale)
 
 
 @dataclass(frozen=True)
@@ -195,10 +185,28 @@ def canonical_disagg(parts: dict[str, str]) -> str:
     return ";".join(f"{dim}={cat}" for dim, cat in sorted(parts.items()))
 
 
+def disagg_label(disagg: str, dimensions: dict[str, DimensionLabels], locale: str) -> str:
+    """``Giới tính: Nữ; Khu vực: Thành thị`` (``Tổng`` for the total)."""
+    if not disagg:
+        return "Total" if locale == "en" else "Tổng"
+    parts = []
+    for dim, cat in parse_disagg(disagg).items():
+        labels = dimensions.get(dim)
+        if labels is None:
+            parts.append(f"{dim}: {cat}")
+            continue
+        cat_vi, cat_en = labels.categories.get(cat, (cat, cat))
+        if locale == "en":
+            parts.append(f"{labels.name_en}: {cat_en or cat}")
+        else:
+            parts.append(f"{labels.name_vi}: {cat_vi}")
+    return "; ".join(parts)
+
+
 # --- catalog lookups -------------------------------------------------------------------------
 
 
-def _export_indicator(row: Indicator) -> ExportIndicator:
+def _export_indicator(row: Indicator | IndicatorOut, owner: str = "") -> ExportIndicator:
     return ExportIndicator(
         code=row.code,
         name_vi=row.name_vi,
@@ -209,6 +217,7 @@ def _export_indicator(row: Indicator) -> ExportIndicator:
         cadence=row.cadence,
         component=row.component,
         disaggregations=tuple(row.disaggregations or ()),
+        owner=owner,
         id=row.id,
     )
 
@@ -216,12 +225,13 @@ def _export_indicator(row: Indicator) -> ExportIndicator:
 def indicators_for_export(*, db: Session, codes: Sequence[str]) -> dict[str, ExportIndicator]:
     """The named indicators in the order asked; ``indicator_not_found`` names the unknown."""
     wanted = list(dict.fromkeys(codes))
-    rows = db.scalars(select(Indicator).where(Indicator.code.in_(wanted))).all()
-    found = {row.code: _export_indicator(row) for row in rows}
+    found = indicators_by_code(db=db, codes=wanted)
     unknown = [code for code in wanted if code not in found]
     if unknown:
         raise ProblemError("indicator_not_found", detail=", ".join(unknown))
-    return {code: found[code] for code in wanted}
+    return {
+        code: _export_indicator(found[code], found[code].owner_agency_name or "") for code in wanted
+    }
 
 
 def active_indicators(*, db: Session, component: str | None = None) -> list[ExportIndicator]:
@@ -241,6 +251,20 @@ def dimension_labels(*, db: Session) -> dict[str, DimensionLabels]:
             for cat in row.categories
         }
         out[row.code] = DimensionLabels(row.code, row.name_vi, row.name_en, categories)
+    return out
+
+
+def disagg_combinations(
+    indicator: ExportIndicator, dimensions: dict[str, DimensionLabels]
+) -> list[str]:
+    """Every disaggregation an indicator can have besides the total: each non-empty set of
+    its dimensions with each category of each (``sex=female``, ``area=urban;sex=male`` …)."""
+    dims = sorted(d for d in indicator.disaggregations if d in dimensions)
+    out: list[str] = []
+    for size in range(1, len(dims) + 1):
+        for subset in itertools.combinations(dims, size):
+            for cats in itertools.product(*(sorted(dimensions[d].categories) for d in subset)):
+                out.append(canonical_disagg(dict(zip(subset, cats, strict=True))))
     return out
 
 
@@ -277,40 +301,7 @@ def period_bounds(
     return kind, lo, hi
 
 
-# --- units -----------------------------------------------------------------------------------
-
-
-def resolve_units(
-    *, db: Session, actor: Actor, query: ExportQuery, hierarchy: str
-) -> list[UnitOut]:
-    """The units a query names, each checked against the actor's scope (``out_of_scope``)."""
-    scope = actor.scope_unit_id
-    if query.unit:
-        return [units.get_unit(db=db, code=query.unit, hierarchy=hierarchy, scope_unit_id=scope)]
-    if query.parent:
-        parent = units.get_unit(db=db, code=query.parent, hierarchy=hierarchy, scope_unit_id=scope)
-        items, _total = units.search_units(
-            db=db,
-            level=query.level,
-            hierarchy=hierarchy,
-            scope_unit_id=parent.id,
-            limit=MAX_UNITS + 1,
-        )
-        found = [u for u in items if u.id != parent.id] if query.level else items
-        if query.level is None:
-            found = [u for u in found if u.parent_code == parent.code]
-        if scope is not None:
-            allowed_ids = set(db.scalars(units.subtree_ids_select(scope)))
-            found = [u for u in found if u.id in allowed_ids]
-        if len(found) > MAX_UNITS:
-            raise ProblemError("payload_too_large", detail=f"more than {MAX_UNITS} units")
-        return found
-    if scope is not None:
-        return [units.get_unit_by_id(db=db, unit_id=scope)]
-    raise ProblemError(
-        "validation_error",
-        errors=[{"location": ["query", "unit"], "message": "give a unit or a parent"}],
-    )
+# --- stored observations ---------------------------------------------------------------------
 
 
 def _units_by_id(db: Session, ids: Iterable[int], hierarchy: str) -> dict[int, UnitOut]:
@@ -320,9 +311,6 @@ def _units_by_id(db: Session, ids: Iterable[int], hierarchy: str) -> dict[int, U
         return {uid: units.get_unit_by_id(db=db, unit_id=uid) for uid in wanted}
     items, _ = units.search_units(db=db, hierarchy=hierarchy, limit=len(wanted) * 4 + 20000)
     return {u.id: u for u in items if u.id in wanted}
-
-
-# --- stored observations ---------------------------------------------------------------------
 
 
 def stored_rows(
@@ -397,43 +385,3 @@ def stored_rows(
         for code, r in found
     ]
     return rows, sorted({r.source for _code, r in found if r.source})
-
-
-def effective_period_type(query: ExportQuery) -> str | None:
-    """The type asked for, else ``None``: each indicator at its own cadence, so that one
-    file can hold a monthly and a yearly indicator; ``from``/``to`` then bound dates."""
-    return as_period_type(query.period_type).value if query.period_type else None
-
-
-def export_table(*, db: Session, actor: Actor, query: ExportQuery) -> ExportTable:
-    """The table behind ``/api/v1/indicators/export.csv`` and ``.xlsx``."""
-    if not query.indicators:
-        raise ProblemError(
-            "validation_error",
-            errors=[{"location": ["query", "indicators"], "message": "name an indicator"}],
-        )
-    hierarchy = units.resolve_hierarchy(query.as_of, None)
-    indicators = indicators_for_export(db=db, codes=query.indicators)
-    chosen = resolve_units(db=db, actor=actor, query=query, hierarchy=hierarchy)
-    disaggs = (
-        None if query.disagg == ALL_DISAGGS else [canonical_disagg(parse_disagg(query.disagg))]
-    )
-    rows, sources = stored_rows(
-        db=db,
-        actor=actor,
-        indicators=list(indicators.values()),
-        hierarchy=hierarchy,
-        only=chosen,
-        period_type=effective_period_type(query),
-        start=query.start,
-        end=query.end,
-        disaggs=disaggs,
-    )
-    return ExportTable(
-        indicators=indicators,
-        rows=rows,
-        hierarchy=hierarchy,
-        parameters=query.as_parameters(),
-        sources=sources,
-        dimensions=dimension_labels(db=db),
-    )

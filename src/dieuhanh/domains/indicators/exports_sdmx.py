@@ -8,7 +8,9 @@ A data query ``/sdmx/data/{flow}/{INDICATOR.REF_AREA.DISAGG}`` means:
   the other side of the 2025 reform re-mapped and flagged ``E``); empty: every value stored
   for a unit of the requested map inside the caller's scope, as reported;
 * ``DISAGG`` given: those disaggregations; empty: the total and every disaggregation;
-* ``startPeriod``/``endPeriod`` (SDMX periods, inclusive), at each indicator's own cadence.
+* ``startPeriod``/``endPeriod`` (SDMX periods, inclusive), at each indicator's own cadence;
+  without them, everything from the first to the last period stored (at most 400 periods,
+  the query engine's longest series).
 
 The caller's scope applies as everywhere: a named unit outside it is ``out_of_scope``, and
 "every unit" means every unit of the caller's subtree.
@@ -18,16 +20,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
-from dieuhanh.core.periods import parse_sdmx
+from dieuhanh.core.periods import Period, parse_sdmx
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import exports
-from dieuhanh.domains.indicators.exports import ExportTable
-from dieuhanh.domains.indicators.models import Indicator
+from dieuhanh.domains.indicators.exports import ExportIndicator, ExportRow, ExportTable
+from dieuhanh.domains.indicators.exports_query import drop_empty_series, engine_rows
+from dieuhanh.domains.indicators.models import Indicator, Observation
 from dieuhanh.domains.indicators.sdmx_structure import (
     AGENCY,
     DSD_ID,
@@ -43,6 +46,7 @@ from dieuhanh.domains.indicators.sdmx_structure import (
 from dieuhanh.domains.units import service as units
 
 ADMIN_LEVELS = ("nation", "province", "district", "commune")
+MAX_POINTS = 400  # the query engine's longest series
 REFERENCES = ("none", "parents", "parentsandsiblings", "children", "descendants", "all")
 
 
@@ -125,6 +129,68 @@ def _with_structure(
     )
 
 
+def _stored_span(db: Session, indicator: ExportIndicator) -> tuple[str, str] | None:
+    """First and last period stored for an indicator at its cadence (one ordered index
+    read each way), at most ``MAX_POINTS`` periods apart: "all the data" of a series."""
+    kind = indicator.period_type
+    statement = select(func.min(Observation.period_start), func.max(Observation.period_start))
+    first, last = db.execute(
+        statement.where(
+            Observation.indicator_id == indicator.id, Observation.period_type == kind.value
+        )
+    ).one()
+    if first is None or last is None:
+        return None
+    hi = Period.containing(kind, last)
+    lo = max(Period.containing(kind, first), hi.shift(-(MAX_POINTS - 1)))
+    return str(lo), str(hi)
+
+
+def _computed_rows(
+    db: Session,
+    actor: Actor,
+    indicators: list[ExportIndicator],
+    areas: tuple[str, ...],
+    disaggs: tuple[str, ...] | None,
+    start: str | None,
+    end: str | None,
+    as_of: date | None,
+) -> list[ExportRow]:
+    """The query engine's series of each named area, at each indicator's cadence."""
+    dimensions = exports.dimension_labels(db=db)
+    rows: list[ExportRow] = []
+    for indicator in indicators:
+        span = _stored_span(db, indicator)
+        if span is None:
+            continue
+        first, last = start or span[0], end or span[1]
+        if Period.parse(first).start > Period.parse(last).end:
+            continue  # asked for a time after the last value (or before the first)
+        wanted = (
+            list(disaggs)
+            if disaggs is not None
+            else ["", *exports.disagg_combinations(indicator, dimensions)]
+        )
+        for area in areas:
+            found = engine_rows(
+                db=db,
+                actor=actor,
+                indicator=indicator,
+                disaggs=wanted,
+                unit=area,
+                period_type=indicator.period_type.value,
+                start=first,
+                end=last,
+                as_of=as_of,
+            )
+            if disaggs is not None:
+                rows.extend(found)
+            else:
+                rows.extend(r for r in found if not r.disagg)
+                rows.extend(drop_empty_series(r for r in found if r.disagg))
+    return rows
+
+
 def sdmx_data(
     *,
     db: Session,
@@ -152,22 +218,20 @@ def sdmx_data(
     start = str(parse_sdmx(start_period)) if start_period else None
     end = str(parse_sdmx(end_period)) if end_period else None
     hierarchy = units.resolve_hierarchy(as_of, None)
-    only = None
-    if parsed.areas is not None:
-        only = [
-            units.get_unit(db=db, code=code, hierarchy=hierarchy, scope_unit_id=actor.scope_unit_id)
-            for code in parsed.areas
-        ]
-    rows, sources = exports.stored_rows(
-        db=db,
-        actor=actor,
-        indicators=indicators,
-        hierarchy=hierarchy,
-        only=only,
-        start=start,
-        end=end,
-        disaggs=None if parsed.disaggs is None else list(parsed.disaggs),
-    )
+    if parsed.areas is None:
+        rows, _sources = exports.stored_rows(
+            db=db,
+            actor=actor,
+            indicators=indicators,
+            hierarchy=hierarchy,
+            start=start,
+            end=end,
+            disaggs=None if parsed.disaggs is None else list(parsed.disaggs),
+        )
+    else:
+        rows = _computed_rows(
+            db, actor, indicators, parsed.areas, parsed.disaggs, start, end, as_of
+        )
     if not rows:
         raise ProblemError("sdmx_no_results")
     parameters = {"flow": chosen.id, "key": key or "all"}
@@ -180,7 +244,6 @@ def sdmx_data(
         rows=rows,
         hierarchy=hierarchy,
         parameters=parameters,
-        sources=sources,
         dimensions=exports.dimension_labels(db=db),
     )
     return chosen, table

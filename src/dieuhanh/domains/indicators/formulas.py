@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -32,10 +31,11 @@ from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period
 from dieuhanh.domains.indicators.catalog import indicators_by_code
 from dieuhanh.domains.indicators.query_grid import (
-    CellKey,
     Cell,
+    CellKey,
     Coverage,
     Request,
+    Want,
     compute_stored,
 )
 from dieuhanh.domains.indicators.query_time import shift_years
@@ -45,17 +45,6 @@ MAX_DEPTH = 8
 NOTE_BAD_FORMULA = N_("the formula cannot be evaluated")
 NOTE_UNKNOWN_INPUT = N_("an input indicator does not exist")
 NOTE_FORMULA_MISSING = N_("an input of the formula is missing")
-
-
-@dataclass(frozen=True)
-class InputKey:
-    """One group of references computed together: same indicator, breakdown and shift."""
-
-    code: str
-    disagg: str
-    offset: int
-    offset_years: int
-    ytd: bool
 
 
 def ref_period(period: Period, ref: Ref) -> Period:
@@ -76,37 +65,42 @@ def compute(
     return cells
 
 
+def input_want(want: Want, ref: Ref) -> Want:
+    """What a reference reads when the formula is evaluated for ``want``: the shifted
+    period, year to date when the reference or the request asks for it (the year to date of
+    a ratio is the ratio of the years to date)."""
+    return Want(ref_period(want.period, ref), ref.ytd or want.ytd)
+
+
 def input_cells(
     db: Session, expression: expressions.Expression, request: Request, depth: int
-) -> tuple[dict[str, IndicatorOut], dict[tuple[InputKey, int, Period], Cell]]:
-    """Every input value the formula can ask for, for every target and period: one engine
-    call per group of references (not per cell)."""
+) -> tuple[dict[str, IndicatorOut], dict[tuple[Ref, int, Want], Cell]]:
+    """Every input value the formula can ask for, for every target and want: one engine
+    call per input indicator and breakdown (not per cell)."""
     refs = expression.references()
     known = indicators_by_code(db=db, codes={r.code for r in refs})
-    groups: dict[InputKey, list[Ref]] = defaultdict(list)
+    groups: dict[tuple[str, str], list[Ref]] = defaultdict(list)
     for ref in refs:
-        groups[InputKey(ref.code, ref.disagg, ref.offset, ref.offset_years, ref.ytd)].append(ref)
-    values: dict[tuple[InputKey, int, Period], Cell] = {}
-    for key, members in groups.items():
-        indicator = known.get(key.code)
+        groups[(ref.code, ref.disagg)].append(ref)
+    values: dict[tuple[Ref, int, Want], Cell] = {}
+    for (code, disagg), members in groups.items():
+        indicator = known.get(code)
         if indicator is None:
             continue
-        ref = members[0]
-        mapping = {p: ref_period(p, ref) for p in request.periods}
+        reads = {(ref, want): input_want(want, ref) for ref in members for want in request.wants}
         sub = Request(
             request.hierarchy,
             request.targets,
-            tuple(sorted(set(mapping.values()))),
-            key.disagg,
-            ytd=key.ytd,
+            tuple(dict.fromkeys(reads.values())),
+            disagg,
             coarser_fallback=True,
         )
         found = compute(db, [indicator], sub, depth=depth + 1)
-        for period, read in mapping.items():
+        for (ref, want), read in reads.items():
             for target in request.targets:
-                cell = found.get((key.code, target.id, read))
+                cell = found.get((code, target.id, read))
                 if cell is not None:
-                    values[(key, target.id, period)] = cell
+                    values[(ref, target.id, want)] = cell
     return known, values
 
 
@@ -120,17 +114,19 @@ def _derived(
         expression = None
     if expression is None or depth > MAX_DEPTH:
         for target in request.targets:
-            for period in request.periods:
-                out[(indicator.code, target.id, period)] = _failed(target, NOTE_BAD_FORMULA)
+            for want in request.wants:
+                out[(indicator.code, target.id, want)] = _failed(target, NOTE_BAD_FORMULA)
         return out
     known, values = input_cells(db, expression, request, depth)
+    unknown = len(known) < len(expression.codes())
     for target in request.targets:
-        for period in request.periods:
+        for want in request.wants:
             used: list[Cell] = []
 
-            def resolve(ref: Ref, target_id: int = target.id, at: Period = period) -> float | None:
-                key = InputKey(ref.code, ref.disagg, ref.offset, ref.offset_years, ref.ytd)
-                cell = values.get((key, target_id, at))
+            def resolve(
+                ref: Ref, target_id: int = target.id, at: Want = want, used: list[Cell] = used
+            ) -> float | None:
+                cell = values.get((ref, target_id, at))
                 if cell is None:
                     return None
                 used.append(cell)
@@ -138,8 +134,8 @@ def _derived(
 
             result = expressions.evaluate(expression, resolve)
             value = None if result is None or isinstance(result, bool) else float(result)
-            out[(indicator.code, target.id, period)] = _derived_cell(
-                value, used, target.level, unknown=len(known) < len(expression.codes())
+            out[(indicator.code, target.id, want)] = _derived_cell(
+                value, used, target.level, unknown=unknown
             )
     return out
 
@@ -156,7 +152,7 @@ def _derived_cell(value: float | None, inputs: list[Cell], level: str, *, unknow
     else:
         coverage = min(
             (c.coverage for c in inputs),
-            key=lambda cov: (cov.reported / cov.expected if cov.expected else 0.0),
+            key=lambda cov: cov.reported / cov.expected if cov.expected else 0.0,
         )
     notes: list[str] = []
     if unknown:

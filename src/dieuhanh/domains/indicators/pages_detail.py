@@ -1,5 +1,595 @@
-"""pages_detail routes (being written)."""
+"""An indicator's page: what it is, its series, its units, its plan, its supply, its origin.
 
-from fastapi import APIRouter
+``GET /indicators/{code}`` shows, for a unit (default: the home province) and a period
+(default: the latest with a value):
+
+* the definition — names, measure, owner agency, cadence and deadline, aggregation rules,
+  the formula in words (``core.expressions.describe``) for derived indicators;
+* pickers for the unit (the province and its communes, breadcrumbs back up) and the period
+  (month, quarter, year; with the Decree-09 window for Decree-09 indicators);
+* the series chart (drawn by ``static/js/indicator-chart.js`` from JSON in the page, so it
+  needs no second request): values, the same period last year, the plan, gaps where nothing
+  was reported, and the values re-mapped across the 2025 reform drawn dashed;
+* the value with its coverage and change on last year, progress toward the plan with the
+  projection and status, freshness (late communes), and a table of the units below;
+* the derivation tree, fetched with HTMX from ``/indicators/{code}/explain`` only when
+  opened (it can be large for a province of 94 communes).
+
+Everything comes from the query service: the page never aggregates anything itself, so it
+shows what the API and the exports show. Scope is the services' (``out_of_scope`` for a unit
+outside the visitor's subtree).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from dieuhanh.core import expressions
+from dieuhanh.core.http import CurrentActor, DbSession, get_settings, require
+from dieuhanh.core.i18n import N_, format_date, format_datetime, format_number, gettext
+from dieuhanh.core.pages import page_locale, render
+from dieuhanh.core.periods import Period, PeriodError, PeriodType, label, parse
+from dieuhanh.core.reporting_periods import reporting_window
+from dieuhanh.core.security import Actor
+from dieuhanh.domains.indicators import service
+from dieuhanh.domains.indicators.pages_catalog import LABELS
+from dieuhanh.domains.indicators.schemas import IndicatorOut, TargetOut
+from dieuhanh.domains.indicators.schemas_query import PointOut, ValueOut
+from dieuhanh.domains.units import service as units
+from dieuhanh.domains.units.service import CURRENT, LEGACY, REFORM_DATE, UnitOut
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
+
+READ = [require("indicators.read")]
+CODE_PATH = "/indicators/{code:indicator_code}"
+ADMIN_LEVELS = ("province", "district", "commune")
+MAX_CHILDREN = 1000
+# How far back the chart goes, in periods of each type (five years), and steps in a year.
+CHART_SPAN = {PeriodType.MONTH: 60, PeriodType.QUARTER: 20, PeriodType.YEAR: 8}
+PER_YEAR = {PeriodType.MONTH: 12, PeriodType.QUARTER: 4, PeriodType.YEAR: 1}
+TYPES = (PeriodType.MONTH, PeriodType.QUARTER, PeriodType.YEAR)
+FIRST_TYPE = {"quarter": 1, "year": 2}  # cadence -> first of TYPES it can be shown at
+TYPE_LABELS = dict(zip(TYPES, (N_("Month"), N_("Quarter"), N_("Year")), strict=True))
+TARGET_COLOURS = {"green": "ok", "amber": "warn", "red": "bad", "grey": "none"}
+CHART_NAMES = {
+    "value": N_("Actual"),
+    "remapped": N_("Converted to the new boundaries"),
+    "last_year": N_("Same period last year"),
+    "target": N_("Plan"),
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the visitor is looking at."""
+
+    indicator: IndicatorOut
+    unit: UnitOut
+    period_type: PeriodType
+    period: Period
+    first: Period  # first period of the chart
+    last: Period  # last period of the chart
+
+    def params(self, **changes: Any) -> dict[str, str]:
+        unit: UnitOut = changes.get("unit", self.unit)
+        params = {"unit": unit.code}
+        if unit.hierarchy != CURRENT:
+            params["hierarchy"] = unit.hierarchy
+        params["period_type"] = changes.get("period_type", self.period_type.value)
+        params["period"] = str(changes.get("period", self.period))
+        return params
+
+
+def _scope(actor: Actor) -> int | None:
+    return actor.scope_unit_id if actor.is_authenticated else None
+
+
+def _name(indicator: IndicatorOut, locale: str) -> str:
+    return indicator.name_vi if locale == "vi" else indicator.name_en
+
+
+def _measure(indicator: IndicatorOut, locale: str) -> str:
+    return indicator.measure_unit_vi if locale == "vi" else indicator.measure_unit_en
+
+
+def _default_unit(request: Request, db: Any, actor: Actor) -> UnitOut:
+    """The home province, or the visitor's own unit when the home province is outside it."""
+    home = units.get_unit(db=db, code=get_settings(request).home_province, hierarchy=CURRENT)
+    scope = _scope(actor)
+    if scope is None or units.is_within(db=db, unit_id=home.id, scope_unit_id=scope):
+        return home
+    return units.get_unit_by_id(db=db, unit_id=scope)
+
+
+def _types(indicator: IndicatorOut) -> tuple[PeriodType, ...]:
+    return TYPES[FIRST_TYPE.get(indicator.cadence, 0) :]
+
+
+def _chosen_type(indicator: IndicatorOut, text: str | None) -> PeriodType:
+    allowed = _types(indicator)
+    try:
+        kind = PeriodType(text) if text else allowed[0]
+    except ValueError:
+        return allowed[0]
+    return kind if kind in allowed else allowed[0]
+
+
+def _chosen_period(text: str | None, kind: PeriodType) -> Period | None:
+    """The asked period when it is of the chosen type and not in the future."""
+    if not text:
+        return None
+    try:
+        period = parse(text)
+    except PeriodError:
+        return None
+    if period.type is not kind or period.start > units.today():
+        return None
+    return period
+
+
+def _short_label(period: Period) -> str:
+    """Axis labels: ``07/2026``, ``Q3/2026``, ``2026`` (the long form is in the picker)."""
+    if period.type is PeriodType.MONTH:
+        return f"{period.number:02d}/{period.year}"
+    if period.type is PeriodType.QUARTER:
+        return f"Q{period.number}/{period.year}"
+    return str(period.year)
+
+
+# --- the pieces of the page --------------------------------------------------------------------
+
+
+def _series(db: Any, actor: Actor, sel: Selection, locale: str) -> dict[Period, PointOut]:
+    """The chart's points, and a year more before them for the "last year" line."""
+    start = sel.first.shift(-PER_YEAR[sel.period_type])
+    found = service.series(
+        db=db,
+        actor=actor,
+        code=sel.indicator.code,
+        unit=sel.unit.code,
+        period_type=sel.period_type.value,
+        start=str(start),
+        end=str(sel.last),
+        hierarchy=sel.unit.hierarchy,
+        locale=locale,
+    )
+    return {parse(p.period): p for p in found.points}
+
+
+def _targets_by_period(
+    sel: Selection, targets: Sequence[TargetOut], periods: Sequence[Period]
+) -> list[float | None] | None:
+    """The plan line: phased months for months, the annual plan for years, and the annual
+    plan on every period of its year for levels and rates (a plan for CPI holds all year).
+    Flows without phasing get no line: a monthly value is not comparable to a year's plan."""
+    annual = {t.year: t.value for t in targets if t.month == 0}
+    monthly = {(t.year, t.month): t.value for t in targets if t.month}
+    if not annual and not monthly:
+        return None
+    level = sel.indicator.agg_time != "sum"
+    line: list[float | None] = []
+    for period in periods:
+        if period.type is PeriodType.YEAR:
+            line.append(annual.get(period.year))
+        elif period.type is PeriodType.MONTH and (period.year, period.number) in monthly:
+            line.append(monthly[(period.year, period.number)])
+        elif level:
+            line.append(annual.get(period.year))
+        else:
+            line.append(None)
+    return line if any(v is not None for v in line) else None
+
+
+def _chart(
+    sel: Selection, points: dict[Period, PointOut], targets: Sequence[TargetOut], locale: str
+) -> dict[str, Any]:
+    back = PER_YEAR[sel.period_type]
+    periods = _range(sel.first, sel.last)
+    # start where the data starts (a series begun in 2021 has nothing to show in 2019)
+    while (
+        len(periods) > 1 and periods[0] < sel.period and _value_of(points.get(periods[0])) is None
+    ):
+        periods.pop(0)
+    values = [_value_of(points.get(p)) for p in periods]
+    # for years, last year's value is simply the previous bar: no second line
+    last_year = (
+        [_value_of(points.get(p.shift(-back))) for p in periods]
+        if sel.period_type is not PeriodType.YEAR
+        else None
+    )
+    return {
+        "kind": "bar" if sel.indicator.agg_time == "sum" else "line",
+        "locale": locale,
+        "decimals": sel.indicator.decimals,
+        "measure": _measure(sel.indicator, locale),
+        "labels": [_short_label(p) for p in periods],
+        "periods": [str(p) for p in periods],
+        "values": values,
+        "remapped": [bool(points.get(p) and points[p].remapped) for p in periods],
+        "last_year": last_year,
+        "target": _targets_by_period(sel, targets, periods),
+        "names": {key: gettext(text, locale) for key, text in CHART_NAMES.items()},
+        "selected": periods.index(sel.period) if sel.period in periods else None,
+        "empty": gettext(N_("No data for this unit yet"), locale),
+    }
+
+
+def _value_of(point: PointOut | None) -> float | None:
+    return point.value if point is not None and isinstance(point.value, float | int) else None
+
+
+def _range(first: Period, last: Period) -> list[Period]:
+    out, current = [], first
+    while current <= last:
+        out.append(current)
+        current = current.next()
+    return out
+
+
+def _current(found: ValueOut) -> dict[str, Any]:
+    cell = found.cell
+    change = found.change
+    return {
+        "value": cell.value,
+        "status": cell.status,
+        "remapped": cell.remapped,
+        "reported": cell.coverage.reported,
+        "expected": cell.coverage.expected if cell.coverage.expected > 1 else None,
+        "coverage_text": cell.coverage.text,
+        "last_year": change.previous if change else None,
+        "change": change.percent if change else None,
+    }
+
+
+def _target(found: ValueOut, locale: str, decimals: int) -> dict[str, Any] | None:
+    progress = found.progress
+    if progress is None or progress.target is None:
+        return None
+    basis = ""
+    if progress.target_to_date is not None and progress.progress_to_date is not None:
+        basis = gettext(N_("%(share)s %% of the phased plan to date"), locale) % {
+            "share": format_number(progress.progress_to_date * 100, locale, 1)
+        }
+    return {
+        "value": progress.target,
+        "progress": progress.progress * 100 if progress.progress is not None else None,
+        "projection": progress.projection,
+        "status": TARGET_COLOURS.get(progress.colour, "none"),
+        "label": progress.status_text,
+        "basis": basis,
+    }
+
+
+def _freshness(
+    request: Request, db: Any, actor: Actor, sel: Selection, locale: str
+) -> dict[str, Any] | None:
+    """Supply on today's map: the unit's status and, for an indicator reported below it,
+    the units that have not reported the expected period."""
+    if sel.indicator.formula or sel.unit.hierarchy != units.hierarchy_for(units.today()):
+        return None
+    calendar = request.app.state.workdays
+    own = service.freshness(
+        db=db,
+        actor=actor,
+        code=sel.indicator.code,
+        calendar=calendar,
+        unit=sel.unit.code,
+        locale=locale,
+    )
+    if not own.items:
+        return None
+    row = own.items[0]
+    late: list[str] = []
+    level = sel.indicator.report_level
+    if ADMIN_LEVELS.index(level) > ADMIN_LEVELS.index(_admin_level(sel.unit)):
+        below = service.freshness(
+            db=db,
+            actor=actor,
+            code=sel.indicator.code,
+            calendar=calendar,
+            parent=sel.unit.code,
+            level=level,
+            limit=MAX_CHILDREN,
+            locale=locale,
+        )
+        late = [r.unit.name for r in below.items if r.status in ("late", "missing")]
+    expected = parse(row.expected_period)
+    text = gettext(N_("Expected: %(period)s, due %(deadline)s."), locale) % {
+        "period": label(expected, locale),
+        "deadline": format_date(row.deadline, locale),
+    }
+    until = row.data_until_text
+    return {
+        "status": row.status,
+        "label": row.status_text,
+        "text": f"{until[:1].upper()}{until[1:]}. {text}",
+        "late": late,
+    }
+
+
+def _admin_level(unit: UnitOut) -> str:
+    return unit.level if unit.level in ADMIN_LEVELS else "province"
+
+
+def _children(db: Any, unit: UnitOut, report_level: str) -> list[UnitOut]:
+    """The administrative units under ``unit`` that can have a value: none when the
+    indicator is reported at the unit's level or above (a provincial GRDP has no
+    commune values)."""
+    if ADMIN_LEVELS.index(report_level) <= ADMIN_LEVELS.index(_admin_level(unit)):
+        return []
+    found, _total = units.children(db=db, unit_id=unit.id, limit=MAX_CHILDREN)
+    return [u for u in found if u.level in ADMIN_LEVELS]
+
+
+def _rows(
+    db: Any, actor: Actor, sel: Selection, children: list[UnitOut], locale: str
+) -> list[dict[str, Any]]:
+    """The units below, for the period and the same period last year."""
+    if not children:
+        return []
+    code = sel.indicator.code
+
+    def section(period: Period) -> dict[str, Any]:
+        found = service.cross_section(
+            db=db,
+            actor=actor,
+            period=str(period),
+            indicators=[code],
+            parent=sel.unit.code,
+            hierarchy=sel.unit.hierarchy,
+            limit=MAX_CHILDREN,
+            locale=locale,
+        )
+        return {row.unit.code: row.values.get(code) for row in found.items}
+
+    now = section(sel.period)
+    before = section(sel.period.shift(-PER_YEAR[sel.period_type]))
+    rows = []
+    for child in children:
+        cell, old = now.get(child.code), before.get(child.code)
+        value = cell.value if cell is not None else None
+        previous = old.value if old is not None else None
+        change = (
+            (value - previous) / abs(previous) * 100
+            if isinstance(value, float | int) and isinstance(previous, float | int) and previous
+            else None
+        )
+        rows.append(
+            {
+                "unit": child,
+                "value": value,
+                "remapped": bool(cell and cell.remapped),
+                "reported": cell.coverage.reported if cell else 0,
+                "expected": cell.coverage.expected if cell and cell.coverage.expected > 1 else None,
+                "last_year": previous,
+                "change": change,
+                "trend": _trend(change, sel.indicator.direction),
+            }
+        )
+    return rows
+
+
+def _trend(change: float | None, direction: str) -> str:
+    """``up`` (good) or ``down`` (bad) for colouring a change, by the indicator's direction."""
+    if change is None or direction == "none" or change == 0:
+        return ""
+    good = change > 0 if direction == "up" else change < 0
+    return "up" if good else "down"
+
+
+def _unit_options(
+    db: Any, unit: UnitOut, crumbs: list[UnitOut], report_level: str
+) -> list[dict[str, str]]:
+    """The province (top of the breadcrumbs below the nation) and every unit under it that
+    reports, indented, so the visitor can move between communes in one step."""
+    top = crumbs[0] if crumbs else unit
+    options = [{"code": top.code, "label": top.name}]
+    for child in _children(db, top, report_level):
+        options.append({"code": child.code, "label": "— " + child.name})
+    if all(o["code"] != unit.code for o in options):
+        options.append({"code": unit.code, "label": "— " + unit.name})
+    return options
+
+
+def _formula_text(db: Any, indicator: IndicatorOut, locale: str) -> str:
+    if not indicator.formula:
+        return ""
+    try:
+        codes = expressions.parse(indicator.formula).references()
+        found = service.indicators_by_code(db=db, codes=[ref.code for ref in codes])
+        names = {code: _name(item, locale) for code, item in found.items()}
+        return expressions.describe(indicator.formula, names, locale=locale)
+    except expressions.ExpressionError:
+        return indicator.formula
+
+
+def _calendar_note(indicator: IndicatorOut, period: Period, locale: str) -> str:
+    if indicator.cadence != "decree09_month":
+        return ""
+    first, last = reporting_window(period, "decree09")
+    return gettext(
+        N_("Decree 09/2019 reporting period: %(period)s covers %(first)s to %(last)s."), locale
+    ) % {
+        "period": label(period, locale),
+        "first": format_date(first, locale),
+        "last": format_date(last, locale),
+    }
+
+
+def _exports(sel: Selection) -> dict[str, str]:
+    params = {
+        "indicators": sel.indicator.code,
+        "unit": sel.unit.code,
+        "period_type": sel.period_type.value,
+        "from": str(sel.first),
+        "to": str(sel.last),
+    }
+    if sel.unit.hierarchy == LEGACY:
+        params["as_of"] = (REFORM_DATE - timedelta(days=1)).isoformat()
+    query = urlencode(params)
+    return {
+        "csv": f"/api/v1/indicators/export.csv?{query}",
+        "xlsx": f"/api/v1/indicators/export.xlsx?{query}",
+    }
+
+
+# --- the derivation tree -----------------------------------------------------------------------
+
+
+def _recorded(text: str, locale: str) -> str:
+    """An observation's recording time (ISO 8601 in the API) as people read it."""
+    try:
+        return format_datetime(datetime.fromisoformat(text), locale)
+    except ValueError:
+        return text
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+
+def _latest_with_value(
+    points: dict[Period, PointOut], first: Period, last: Period
+) -> Period | None:
+    for period in reversed(_range(first, last)):
+        if _value_of(points.get(period)) is not None:
+            return period
+    return None
+
+
+def _select(
+    request: Request,
+    db: Any,
+    actor: Actor,
+    indicator: IndicatorOut,
+    unit: str | None,
+    hierarchy: str | None,
+    period_type: str | None,
+    period: str | None,
+    locale: str,
+) -> tuple[Selection, dict[Period, PointOut]]:
+    if unit:
+        chosen = units.get_unit(
+            db=db, code=unit, hierarchy=hierarchy or CURRENT, scope_unit_id=_scope(actor)
+        )
+    else:
+        chosen = _default_unit(request, db, actor)
+    kind = _chosen_type(indicator, period_type)
+    asked = _chosen_period(period, kind)
+    last = Period.containing(kind, units.today())
+    first = last.shift(-(CHART_SPAN[kind] - 1))
+    if asked is not None and asked < first:
+        first = asked
+    sel = Selection(indicator, chosen, kind, asked or last, first, last)
+    points = _series(db, actor, sel, locale)
+    if asked is None:
+        sel = replace(sel, period=_latest_with_value(points, first, last) or last.previous())
+    return sel, points
+
+
+@router.get(CODE_PATH, dependencies=READ)
+def indicator_detail(
+    code: str,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    unit: Annotated[str | None, Query(max_length=64)] = None,
+    hierarchy: Literal["legacy", "2025"] | None = None,
+    period_type: Annotated[str | None, Query(max_length=16)] = None,
+    period: Annotated[str | None, Query(max_length=16)] = None,
+) -> Response:
+    """An indicator for one unit and period: definition, chart, value, plan, supply, units."""
+    locale = page_locale(request)
+    indicator = service.get_indicator(db=db, code=code)
+    sel, points = _select(
+        request, db, actor, indicator, unit, hierarchy, period_type, period, locale
+    )
+    found = service.query_value(
+        db=db,
+        actor=actor,
+        code=code,
+        unit=sel.unit.code,
+        period=str(sel.period),
+        hierarchy=sel.unit.hierarchy,
+        locale=locale,
+    )
+    targets = service.get_targets(db=db, code=code, unit_id=sel.unit.id)
+    crumbs = [u for u in units.ancestors(db=db, unit_id=sel.unit.id) if u.level != "nation"]
+    children = _children(db, sel.unit, indicator.report_level)
+
+    def page_url(**changes: Any) -> str:
+        return f"/indicators/{code}?{urlencode(sel.params(**changes))}"
+
+    periods = list(reversed(_range(sel.first, sel.last)))
+    explain = {"unit": sel.unit.code, "hierarchy": sel.unit.hierarchy, "period": str(sel.period)}
+    context: dict[str, Any] = {
+        "indicator": indicator,
+        "name": _name(indicator, locale),
+        "other_name": indicator.name_en if locale == "vi" else indicator.name_vi,
+        "measure": _measure(indicator, locale),
+        "decimals": indicator.decimals,
+        "labels": LABELS,
+        "formula_text": _formula_text(db, indicator, locale),
+        "unit": sel.unit,
+        "crumbs": crumbs,
+        "unit_options": _unit_options(db, sel.unit, crumbs, indicator.report_level),
+        "period_types": [(t.value, gettext(TYPE_LABELS[t], locale)) for t in _types(indicator)],
+        "period_type": sel.period_type.value,
+        "period_options": [(str(p), label(p, locale)) for p in periods],
+        "period": str(sel.period),
+        "period_label": label(sel.period, locale),
+        "calendar_note": _calendar_note(indicator, sel.period, locale),
+        "chart": _chart(sel, points, targets, locale),
+        "exports": _exports(sel),
+        "current": _current(found),
+        "target": _target(found, locale, indicator.decimals),
+        "target_year": sel.period.year,
+        "freshness": _freshness(request, db, actor, sel, locale),
+        "rows": _rows(db, actor, sel, children, locale),
+        "explain_url": f"/indicators/{code}/explain?{urlencode(explain)}",
+        "page_url": page_url,
+    }
+    return render(request, "indicators/detail.html", context)
+
+
+@router.get(CODE_PATH + "/explain", dependencies=READ)
+def indicator_explain(
+    code: str,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    unit: Annotated[str, Query(min_length=1, max_length=64)],
+    period: Annotated[str, Query(min_length=1, max_length=16)],
+    hierarchy: Literal["legacy", "2025"] | None = None,
+) -> Response:
+    """The derivation tree of one value: an HTMX fragment, or a page without JavaScript."""
+    locale = page_locale(request)
+    indicator = service.get_indicator(db=db, code=code)
+    found = service.explain(
+        db=db,
+        actor=actor,
+        code=code,
+        unit=unit,
+        period=period,
+        hierarchy=hierarchy or CURRENT,
+        locale=locale,
+    )
+    context = {
+        "indicator": indicator,
+        "name": _name(indicator, locale),
+        "tree": found.tree,
+        "decimals": indicator.decimals,
+        "recorded": lambda text: _recorded(text, locale),
+        "unit_name": found.unit.name,
+        "period_label": label(parse(found.period), locale),
+        "back_url": f"/indicators/{code}?{urlencode({'unit': unit, 'period': period})}",
+    }
+    partial = bool(request.headers.get("hx-request"))
+    name = "indicators/detail_explain.html" if partial else "indicators/detail_explain_page.html"
+    return render(request, name, context)

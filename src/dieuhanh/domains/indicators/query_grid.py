@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
 
 from sqlalchemy.orm import Session
 
@@ -49,7 +48,15 @@ NOTE_NO_WEIGHT = N_("units without a weight were left out")
 NOTE_PARTIAL = N_("not every unit has reported")
 WEIGHT_LOOKBACK = 4
 
-CellKey = tuple[str, int, Period]  # indicator code, target unit id, requested period
+CellKey = tuple[str, int, "Want"]  # indicator code, target unit id, what was asked
+
+
+@dataclass(frozen=True, order=True)
+class Want:
+    """A period asked for, as itself or as its year to date."""
+
+    period: Period
+    ytd: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class Coverage:
     level: str
     periods_reported: int = 0
     periods_expected: int = 0
-    last: date | None = None  # start of the latest stored period present
+    last: Period | None = None  # the latest stored period present
 
     @property
     def complete(self) -> bool:
@@ -84,31 +91,43 @@ class Cell:
 
 @dataclass(frozen=True)
 class Request:
-    """What to compute: the targets, the periods, and in which hierarchy."""
+    """What to compute: the targets, the periods (each as itself or year to date), and in
+    which hierarchy."""
 
     hierarchy: str
     targets: tuple[UnitOut, ...]
-    periods: tuple[Period, ...]
+    wants: tuple[Want, ...]
     disagg: str = ""
-    ytd: bool = False
     # read an indicator stored only at a coarser type at the period containing the asked one
     # (an annual plan inside a monthly formula); plain queries say "not available" instead
     coarser_fallback: bool = False
 
+    @classmethod
+    def of(
+        cls,
+        hierarchy: str,
+        targets: Sequence[UnitOut],
+        periods: Iterable[Period],
+        *,
+        disagg: str = "",
+        ytd: bool = False,
+        coarser_fallback: bool = False,
+    ) -> Request:
+        wants = tuple(dict.fromkeys(Want(p, ytd) for p in periods))
+        return cls(hierarchy, tuple(targets), wants, disagg, coarser_fallback)
+
 
 @dataclass
 class _Work:
-    """The per-indicator decisions of one request (source type and slots)."""
+    """One indicator's wants read from one stored type: their slots."""
 
     indicator: IndicatorOut
-    source: PeriodType | None
-    slots: dict[Period, Slot] = field(default_factory=dict)
-    read_at: dict[Period, Period] = field(default_factory=dict)  # coarser fallback
+    source: PeriodType
+    slots: dict[Want, Slot] = field(default_factory=dict)
+    read_at: dict[Want, Period] = field(default_factory=dict)  # coarser fallback
 
 
-def _plan(
-    db: Session, request: Request, level: str, cache: dict[str, UnitPlan]
-) -> UnitPlan:
+def _plan(db: Session, request: Request, level: str, cache: dict[str, UnitPlan]) -> UnitPlan:
     if level not in cache:
         cache[level] = plan_units(
             db, targets=request.targets, hierarchy=request.hierarchy, report_level=level
@@ -116,48 +135,60 @@ def _plan(
     return cache[level]
 
 
-def _work(db: Session, indicator: IndicatorOut, request: Request) -> _Work:
-    stored = stored_types(db, indicator.id)
-    kind = request.periods[0].type if request.periods else PeriodType.MONTH
-    source = source_type(kind, stored)
-    work = _Work(indicator, source)
-    if source is not None:
-        for period in request.periods:
-            children = children_for(period, source, ytd=request.ytd)
-            work.slots[period] = Slot(period.start, tuple(c.start for c in children))
-        return work
-    coarser = [t for t in stored if t.rank > kind.rank]
-    if request.coarser_fallback and coarser:
-        read = min(coarser, key=lambda t: t.rank)
-        work.source = read
-        for period in request.periods:
-            outer = period.rollup(read)
-            work.read_at[period] = outer
-            work.slots[period] = Slot(period.start, (outer.start,))
-    return work
+def _works(
+    indicator: IndicatorOut, stored: frozenset[PeriodType], request: Request
+) -> tuple[list[_Work], list[Want]]:
+    """The indicator's wants grouped by the stored type they read, and those it cannot
+    answer at all."""
+    by_source: dict[PeriodType, _Work] = {}
+    unanswered: list[Want] = []
+    for want in request.wants:
+        kind = want.period.type
+        source = source_type(kind, stored)
+        read: Period | None = None
+        if source is None:
+            coarser = [t for t in stored if t.rank > kind.rank]
+            if not (request.coarser_fallback and coarser):
+                unanswered.append(want)
+                continue
+            source = min(coarser, key=lambda t: t.rank)
+            read = want.period.rollup(source)
+        work = by_source.setdefault(source, _Work(indicator, source))
+        if read is not None:
+            work.read_at[want] = read
+            children = [read]
+        else:
+            children = children_for(want.period, source, ytd=want.ytd)
+        work.slots[want] = Slot(len(work.slots), tuple(c.start for c in children))
+    return list(by_source.values()), unanswered
 
 
 def compute_stored(
     db: Session, indicators: Sequence[IndicatorOut], request: Request
 ) -> dict[CellKey, Cell]:
-    """Cells for stored (not derived) indicators; every (indicator, target, period) asked
-    for is in the result, ``value=None`` where nothing is known."""
+    """Cells for stored (not derived) indicators; every (indicator, target, want) asked for
+    is in the result, ``value=None`` where nothing is known."""
     cells: dict[CellKey, Cell] = {}
     plans: dict[str, UnitPlan] = {}
     batches: dict[tuple[object, ...], list[_Work]] = defaultdict(list)
     for indicator in indicators:
-        work = _work(db, indicator, request)
-        if work.source is None:
-            note = NOTE_NOT_STORED if stored_types(db, indicator.id) else NOTE_NO_DATA
+        stored = stored_types(db, indicator.id)
+        works, unanswered = _works(indicator, stored, request)
+        note = NOTE_NOT_STORED if stored else NOTE_NO_DATA
+        for want in unanswered:
             for target in request.targets:
-                for period in request.periods:
-                    cells[(indicator.code, target.id, period)] = _missing(target, note)
-            continue
-        key = (work.source, indicator.report_level, indicator.agg_units, indicator.agg_time)
-        batches[key].append(work)
-    for (source, level, agg_units, agg_time), works in batches.items():
+                cells[(indicator.code, target.id, want)] = _missing(target, note)
+        for work in works:
+            key = (
+                work.source,
+                indicator.report_level,
+                indicator.agg_units,
+                indicator.agg_time,
+                tuple(work.slots.items()),
+            )
+            batches[key].append(work)
+    for (source, level, agg_units, agg_time, _slots), works in batches.items():
         plan = _plan(db, request, str(level), plans)
-        # one statement per batch of indicators with the same slots (same source type)
         slots = list(works[0].slots.values())
         batch = Batch(
             tuple(w.indicator.id for w in works),
@@ -183,18 +214,18 @@ def _assemble(
     work: _Work, plan: UnitPlan, rows: Iterable[AggRow], request: Request
 ) -> dict[CellKey, Cell]:
     indicator = work.indicator
-    found: dict[tuple[int, bool, date], AggRow] = {
+    found: dict[tuple[int, bool, int], AggRow] = {
         (r.target_id, r.own, r.key): r for r in rows if r.indicator_id == indicator.id
     }
     out: dict[CellKey, Cell] = {}
     for target in request.targets:
         expected = plan.expected.get(target.id, 0)
-        for period, slot in work.slots.items():
-            key = (indicator.code, target.id, period)
+        for want, slot in work.slots.items():
+            key = (indicator.code, target.id, want)
             own = found.get((target.id, True, slot.key))
             agg = found.get((target.id, False, slot.key))
             if own is not None and own.value is not None:
-                out[key] = _cell(work, own, slot, Coverage(1, 1, target.level), "stored", period)
+                out[key] = _cell(work, own, slot, Coverage(1, 1, target.level), "stored", want)
                 continue
             if expected == 0:
                 out[key] = _missing(target, NOTE_NO_DATA)
@@ -204,37 +235,35 @@ def _assemble(
                 continue
             single = plan.at_level(target)
             coverage = Coverage(agg.reported, expected, plan.level)
-            cell = _cell(work, agg, slot, coverage, "stored" if single else "aggregate", period)
+            cell = _cell(work, agg, slot, coverage, "stored" if single else "aggregate", want)
             if indicator.agg_units == "none" and not single:
                 cell = replace(cell, value=None, kind="missing", notes=(NOTE_NO_RULE,))
             out[key] = cell
     return out
 
 
-def _cell(
-    work: _Work, row: AggRow, slot: Slot, coverage: Coverage, kind: str, period: Period
-) -> Cell:
+def _cell(work: _Work, row: AggRow, slot: Slot, coverage: Coverage, kind: str, want: Want) -> Cell:
     expected_periods = len(slot.children)
     coverage = replace(
         coverage,
         periods_reported=row.periods,
         periods_expected=expected_periods,
-        last=row.last,
+        last=Period.containing(work.source, row.last) if row.last and work.source else None,
     )
     notes: list[str] = []
     if coverage.reported < coverage.expected:
         notes.append(NOTE_PARTIAL)
     final_child = max(slot.children)
-    if work.indicator.agg_time in ("last", "first") and not slot.direct:
-        if row.first_last is not None and row.first_last < final_child:
-            notes.append(NOTE_LAST_MISSING)
+    partial_time = row.first_last is not None and row.first_last < final_child
+    if work.indicator.agg_time in ("last", "first") and not slot.direct and partial_time:
+        notes.append(NOTE_LAST_MISSING)
     return Cell(
         value=row.value,
         coverage=coverage,
         kind=kind,
         remapped=row.remapped,
         provisional=row.provisional,
-        source_period=work.read_at.get(period),
+        source_period=work.read_at.get(want),
         notes=tuple(notes),
         excluded=getattr(row, "excluded", 0),
     )
@@ -263,17 +292,21 @@ def _weighted(
     by_code = {w.indicator.id: w.indicator for w in works}
     weight_ids = {i.weight_indicator_id for i in by_code.values() if i.weight_indicator_id}
     weight_defs = {
-        w.id: w
-        for w in (_indicator_by_id(db, wid) for wid in weight_ids)
-        if w is not None
+        w.id: w for w in (_indicator_by_id(db, wid) for wid in weight_ids) if w is not None
     }
     unit_ids = sorted({r.unit_id for r in rows if r.unit_id is not None})
     unit_list = tuple(units.units_by_ids(db=db, unit_ids=unit_ids).values())
-    period_of = {p.start: p for p in request.periods}
-    weights: dict[tuple[int, int, date], float] = {}
-    for wid, weight in weight_defs.items():
-        weights.update(_weights(db, weight, wid, unit_list, list(period_of.values()), request))
-    groups: dict[tuple[int, bool, int, date], list[AggRow]] = defaultdict(list)
+    want_of = {slot.key: want for want, slot in works[0].slots.items()}
+    weights: dict[tuple[int, int, int], float] = {}
+    for wid, definition in weight_defs.items():
+        found = unit_weights(
+            db, definition, unit_list, list(want_of.values()), request.hierarchy, request.disagg
+        )
+        for key, want in want_of.items():
+            for unit in unit_list:
+                if (unit.id, want) in found:
+                    weights[(wid, unit.id, key)] = found[(unit.id, want)]
+    groups: dict[tuple[int, bool, int, int], list[AggRow]] = defaultdict(list)
     for row in rows:
         groups[(row.target_id, row.own, row.indicator_id, row.key)].append(row)
     out: list[AggRow] = []
@@ -313,42 +346,42 @@ def _weighted(
     return out
 
 
-def _weights(
+def unit_weights(
     db: Session,
     weight: IndicatorOut,
-    weight_id: int,
-    unit_list: tuple[UnitOut, ...],
-    periods: list[Period],
-    request: Request,
-) -> dict[tuple[int, int, date], float]:
-    """Weight of each unit for each requested period (see the module notes)."""
-    candidates: dict[Period, list[Period]] = {}
-    for period in periods:
-        candidates[period] = [period]
+    unit_list: Sequence[UnitOut],
+    wants: Sequence[Want],
+    hierarchy: str,
+    disagg: str = "",
+) -> dict[tuple[int, Want], float]:
+    """Weight of each unit for each want (see the module notes): the weight indicator's
+    value for the same period, or for the period of its coarser type containing it or the
+    latest of the ``WEIGHT_LOOKBACK`` before."""
     stored = stored_types(db, weight.id)
-    kind = periods[0].type if periods else PeriodType.YEAR
-    if source_type(kind, stored) is None:
-        coarser = sorted((t for t in stored if t.rank > kind.rank), key=lambda t: t.rank)
-        if coarser:
-            for period in periods:
-                outer = period.rollup(coarser[0])
-                candidates[period] = [outer.shift(-n) for n in range(WEIGHT_LOOKBACK + 1)]
-    wanted = sorted({p for options in candidates.values() for p in options})
-    by_type: dict[PeriodType, list[Period]] = defaultdict(list)
-    for p in wanted:
-        by_type[p.type].append(p)
-    values: dict[tuple[int, Period], float] = {}
-    for group in by_type.values():
-        sub = Request(request.hierarchy, unit_list, tuple(group), request.disagg)
-        for (_code, unit_id, p), cell in compute_stored(db, [weight], sub).items():
-            if cell.value is not None:
-                values[(unit_id, p)] = cell.value
-    out: dict[tuple[int, int, date], float] = {}
-    for period, options in candidates.items():
+    candidates: dict[Want, list[Want]] = {}
+    for want in wants:
+        kind = want.period.type
+        options = [want]
+        if source_type(kind, stored) is None:
+            coarser = sorted((t for t in stored if t.rank > kind.rank), key=lambda t: t.rank)
+            if coarser:
+                outer = want.period.rollup(coarser[0])
+                options = [Want(outer.shift(-n)) for n in range(WEIGHT_LOOKBACK + 1)]
+        candidates[want] = options
+    asked = tuple(dict.fromkeys(o for options in candidates.values() for o in options))
+    sub = Request(hierarchy, tuple(unit_list), asked, disagg)
+    values = {
+        (unit_id, w): cell.value
+        for (_code, unit_id, w), cell in compute_stored(db, [weight], sub).items()
+        if cell.value is not None
+    }
+    out: dict[tuple[int, Want], float] = {}
+    for want, options in candidates.items():
         for unit in unit_list:
             for option in options:
-                if (unit.id, option) in values:
-                    out[(weight_id, unit.id, period.start)] = values[(unit.id, option)]
+                value = values.get((unit.id, option))
+                if value is not None:
+                    out[(unit.id, want)] = value
                     break
     return out
 

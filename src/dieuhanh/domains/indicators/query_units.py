@@ -38,6 +38,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     FromClause,
+    Integer,
     Select,
     case,
     column,
@@ -121,15 +122,22 @@ class Batch:
 
 @dataclass(frozen=True)
 class Slot:
-    """One requested cell in time: its key (the requested period's start) and the starts of
-    the stored periods it is made of."""
+    """One requested cell in time: its number in the batch and the starts of the stored
+    periods it is made of (several slots may share children: a month, its year to date)."""
 
-    key: date
+    key: int
     children: tuple[date, ...]
 
     @property
     def direct(self) -> bool:
-        return self.children == (self.key,)
+        """Read as stored, no combining over time."""
+        return len(self.children) == 1
+
+
+def _one_to_one(slots: Sequence[Slot]) -> bool:
+    """Every slot is one stored period and no two share it: no period table needed."""
+    starts = [slot.children[0] for slot in slots if slot.direct]
+    return len(starts) == len(slots) and len(set(starts)) == len(starts)
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ class AggRow:
     target_id: int
     own: bool
     indicator_id: int
-    key: date
+    key: int  # the slot
     value: float | None
     reported: int  # units with a value (1 for a unit row)
     periods: int  # child periods present (the most complete unit's)
@@ -206,9 +214,7 @@ def _stage1(batch: Batch, plan: UnitPlan, slots: Sequence[Slot]) -> FromClause |
     if not children or not plan.targets:
         return None
     crossing_starts = [c for c in children if in_other_era(plan.hierarchy, c)]
-    umap = (
-        map_select(plan, crossing=bool(crossing_starts)).cte("umap").prefix_with("MATERIALIZED")
-    )
+    umap = map_select(plan, crossing=bool(crossing_starts)).cte("umap").prefix_with("MATERIALIZED")
     ids = batch.indicator_ids
     o = OBS.alias("o")
     filters = [
@@ -270,8 +276,8 @@ def _stage1(batch: Batch, plan: UnitPlan, slots: Sequence[Slot]) -> FromClause |
 
 
 def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
-    """Per (target, unit, own?, indicator, requested period): over time."""
-    if all(slot.direct for slot in slots):
+    """Per (target, unit, own?, indicator, slot): over time."""
+    if _one_to_one(slots):
         return select(
             v.c.t,
             v.c.r,
@@ -286,7 +292,7 @@ def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
         ).subquery("tv")
     pairs = [(child, slot.key) for slot in slots for child in slot.children]
     # a CTE: SQLite does not take ``(VALUES …) AS pm (child, k)`` in FROM
-    pm = values(column("child", Date), column("k", Date), name="pm").data(pairs).cte("pm")
+    pm = values(column("child", Date), column("k", Integer), name="pm").data(pairs).cte("pm")
     base = v.join(pm, pm.c.child == v.c.p)
     keys = (v.c.t, v.c.r, v.c.own, v.c.i, pm.c.k)
     if batch.agg_time in ("last", "first"):
@@ -354,6 +360,12 @@ def aggregate(
     if v is None:
         return []
     tv = _stage2(batch, v, slots)
+    # with no period table the key is the stored period's start: map it to its slot
+    by_start = {slot.children[0]: slot.key for slot in slots} if _one_to_one(slots) else None
+
+    def slot_of(key: Any) -> int:
+        return by_start[key] if by_start is not None else int(key)
+
     if per_unit:
         statement: Select[Any] = select(
             tv.c.t, tv.c.own, tv.c.i, tv.c.k, tv.c.v, tv.c.n, tv.c.last, tv.c.s, tv.c.rm, tv.c.r
@@ -363,7 +375,7 @@ def aggregate(
                 target_id=row[0],
                 own=bool(row[1]),
                 indicator_id=row[2],
-                key=row[3],
+                key=slot_of(row[3]),
                 value=row[4],
                 reported=0 if row[4] is None else 1,
                 periods=int(row[5]),
@@ -380,7 +392,7 @@ def aggregate(
             target_id=row[0],
             own=bool(row[1]),
             indicator_id=row[2],
-            key=row[3],
+            key=slot_of(row[3]),
             value=row[4],
             reported=int(row[5]),
             periods=int(row[6] or 0),
@@ -391,3 +403,30 @@ def aggregate(
         )
         for row in db.execute(_stage3(batch, tv))
     ]
+
+
+def latest_present(
+    db: Session,
+    *,
+    indicator_ids: Sequence[int],
+    source: PeriodType,
+    plan: UnitPlan,
+    disagg: str = "",
+) -> dict[tuple[int, int], date]:
+    """Per (indicator, target): the start of the latest stored period any of its units (or
+    itself) has, read unit by unit through ``ix_observations_unit``."""
+    if not plan.targets or not indicator_ids:
+        return {}
+    umap = map_select(plan, crossing=False).cte("umap").prefix_with("MATERIALIZED")
+    o = OBS.alias("o")
+    statement = (
+        select(o.c.indicator_id, umap.c.target_id, func.max(o.c.period_start))
+        .select_from(UnitIndexLookup(umap, o, o.c.unit_id == umap.c.src_id))
+        .where(
+            _indicator_filter(o.c.indicator_id, indicator_ids),
+            o.c.period_type == source.value,
+            o.c.disagg == disagg,
+        )
+        .group_by(o.c.indicator_id, umap.c.target_id)
+    )
+    return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}

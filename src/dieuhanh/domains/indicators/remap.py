@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
@@ -34,6 +35,8 @@ from sqlalchemy.orm import Session
 from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.schemas import UnitOut
 
+# a statement of any columns (SQLAlchemy 2.1 types selects by their column types)
+MapSelect = Select[*tuple[Any, ...]]
 LEVEL_RANK = {"nation": 0, "province": 1, "district": 2, "commune": 3}
 
 
@@ -101,14 +104,14 @@ def plan_units(
     return UnitPlan(hierarchy, report_level, level, tuple(targets), expected)
 
 
-def map_select(plan: UnitPlan, *, crossing: bool) -> Select[tuple[int, int, int, float, int, int]]:
+def map_select(plan: UnitPlan, *, crossing: bool) -> MapSelect:
     """``(src_id, unit_id, target_id, weight, remapped, own)`` for every target of the plan.
 
     ``own`` 1 rows carry a target's own values (and its counterparts' across the reform)
     for targets that are not reporting units themselves. Without ``crossing`` the other
     map's rows are left out (the periods asked for are all in the query map's own era).
     """
-    parts: list[Select[tuple[int, int, int, float, int, int]]] = []
+    parts: list[MapSelect] = []
     report_ids = [t for t in plan.target_ids if t in plan.expected]
     if report_ids:
         mapping = units.rollup_map(
@@ -136,9 +139,7 @@ def map_select(plan: UnitPlan, *, crossing: bool) -> Select[tuple[int, int, int,
     )
 
 
-def _columns(
-    mapping: object | None, *, own: int, crossing: bool
-) -> Select[tuple[int, int, int, float, int, int]]:
+def _columns(mapping: object | None, *, own: int, crossing: bool) -> MapSelect:
     """One part of the map with the ``own`` flag; an empty map when ``mapping`` is None."""
     if mapping is None:
         return select(

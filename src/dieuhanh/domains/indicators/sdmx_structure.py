@@ -36,7 +36,6 @@ Decisions (recorded here because SDMX leaves them to the publisher):
 
 from __future__ import annotations
 
-import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -52,6 +51,8 @@ from dieuhanh.domains.indicators.exports import (
     ExportRow,
     ExportTable,
     canonical_disagg,
+    disagg_combinations,
+    disagg_label,
     parse_disagg,
 )
 
@@ -138,30 +139,16 @@ def time_period(row: ExportRow) -> str:
 def disagg_codes(
     indicators: Iterable[ExportIndicator], dimensions: dict[str, DimensionLabels]
 ) -> dict[str, tuple[str, str]]:
-    """Every DISAGG code the indicators can have → (Vietnamese, English) label.
-
-    Every non-empty combination of an indicator's dimensions, with every category of each.
-    """
+    """Every DISAGG code the indicators can have → (Vietnamese, English) label."""
     out: dict[str, tuple[str, str]] = {TOTAL: ("Tổng", "Total")}
     for indicator in indicators:
-        dims = sorted(d for d in indicator.disaggregations if d in dimensions)
-        for size in range(1, len(dims) + 1):
-            for subset in itertools.combinations(dims, size):
-                category_lists = [sorted(dimensions[d].categories) for d in subset]
-                for cats in itertools.product(*category_lists):
-                    pairs = dict(zip(subset, cats, strict=True))
-                    code = disagg_code(canonical_disagg(pairs))
-                    if code in out:
-                        continue
-                    vi = "; ".join(
-                        f"{dimensions[d].name_vi}: {dimensions[d].categories[c][0]}"
-                        for d, c in pairs.items()
-                    )
-                    en = "; ".join(
-                        f"{dimensions[d].name_en}: {dimensions[d].categories[c][1] or c}"
-                        for d, c in pairs.items()
-                    )
-                    out[code] = (vi, en)
+        for disagg in disagg_combinations(indicator, dimensions):
+            code = disagg_code(disagg)
+            if code not in out:
+                out[code] = (
+                    disagg_label(disagg, dimensions, "vi"),
+                    disagg_label(disagg, dimensions, "en"),
+                )
     return out
 
 

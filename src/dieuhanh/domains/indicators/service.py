@@ -31,7 +31,7 @@ from dieuhanh.domains.indicators.exports import ExportIndicator as ExportIndicat
 from dieuhanh.domains.indicators.exports import ExportQuery as ExportQuery
 from dieuhanh.domains.indicators.exports import ExportRow as ExportRow
 from dieuhanh.domains.indicators.exports import ExportTable as ExportTable
-from dieuhanh.domains.indicators.exports import export_table as export_table
+from dieuhanh.domains.indicators.exports_query import export_table as export_table
 from dieuhanh.domains.indicators.exports_files import CSV_MEDIA_TYPE as CSV_MEDIA_TYPE
 from dieuhanh.domains.indicators.exports_files import XLSX_MEDIA_TYPE as XLSX_MEDIA_TYPE
 from dieuhanh.domains.indicators.exports_files import content_disposition as content_disposition
@@ -69,3 +69,24 @@ from dieuhanh.domains.indicators.schemas_ingest import ObservationIn as Observat
 from dieuhanh.domains.indicators.schemas_ingest import RevisionsOut as RevisionsOut
 
 # --- end ingest -------------------------------------------------------------------------------
+# isort: split
+# --- query: roll-ups, series, tables, values with plans, explain, freshness, overview ---------
+from dieuhanh.domains.indicators.freshness import Freshness as Freshness
+from dieuhanh.domains.indicators.query import cross_section as cross_section
+from dieuhanh.domains.indicators.query import explain as explain
+from dieuhanh.domains.indicators.query import freshness as freshness
+from dieuhanh.domains.indicators.query import query_table as query_table
+from dieuhanh.domains.indicators.query import query_value as query_value
+from dieuhanh.domains.indicators.query import series as series
+from dieuhanh.domains.indicators.query_overview import overview as overview
+from dieuhanh.domains.indicators.schemas_query import CellOut as CellOut
+from dieuhanh.domains.indicators.schemas_query import CrossSectionOut as CrossSectionOut
+from dieuhanh.domains.indicators.schemas_query import ExplainNode as ExplainNode
+from dieuhanh.domains.indicators.schemas_query import ExplainOut as ExplainOut
+from dieuhanh.domains.indicators.schemas_query import FreshnessOut as FreshnessOut
+from dieuhanh.domains.indicators.schemas_query import OverviewOut as OverviewOut
+from dieuhanh.domains.indicators.schemas_query import SeriesOut as SeriesOut
+from dieuhanh.domains.indicators.schemas_query import TableOut as TableOut
+from dieuhanh.domains.indicators.schemas_query import ValueOut as ValueOut
+
+# --- end query --------------------------------------------------------------------------------

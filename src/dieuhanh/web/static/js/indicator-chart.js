@@ -12,10 +12,10 @@
     target: "#1d4ed8"
   };
 
-  function formatter(locale, decimals) {
+  function formatter(locale, decimals, minimum) {
     var tag = locale === "vi" ? "vi-VN" : "en-GB";
     var nf = new Intl.NumberFormat(tag, {
-      minimumFractionDigits: decimals,
+      minimumFractionDigits: minimum === undefined ? decimals : minimum,
       maximumFractionDigits: decimals
     });
     return function (value) {
@@ -98,9 +98,10 @@
         data: [{ xAxis: data.labels[data.selected] }]
       };
     }
+    var zoom = data.labels.length > 24;
     return {
       animation: false,
-      grid: { left: 8, right: 16, top: 40, bottom: 56, containLabel: true },
+      grid: { left: 8, right: 16, top: 48, bottom: zoom ? 48 : 8, containLabel: true },
       legend: { top: 0, type: "scroll" },
       tooltip: {
         trigger: "axis",
@@ -108,10 +109,10 @@
       },
       xAxis: { type: "category", data: data.labels, axisLabel: { hideOverlap: true } },
       yAxis: {
-        type: "value", scale: !bar, name: data.measure || "",
-        axisLabel: { formatter: function (v) { return formatter(data.locale, 0)(v); } }
+        type: "value", scale: !bar,
+        axisLabel: { formatter: formatter(data.locale, data.decimals, 0) }
       },
-      dataZoom: data.labels.length > 24
+      dataZoom: zoom
         ? [{ type: "inside", startValue: Math.max(0, data.labels.length - 24) },
            { type: "slider", height: 18, bottom: 8, startValue: Math.max(0, data.labels.length - 24) }]
         : [],
