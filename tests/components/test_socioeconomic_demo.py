@@ -304,3 +304,15 @@ def test_generate_needs_a_writer(session: Session) -> None:
         demo.generate(db=session, actor=reader, home_province="48", until=Period.for_month(2021, 3))
     assert caught.value.code == "forbidden"
     assert _count(session, Observation) == 0
+
+
+def test_a_later_start_for_quick_demos(session: Session) -> None:
+    since = Period.for_month(2025, 1)
+    plan = demo.plan_demo(db=session, home_province="48", until=UNTIL, seed=11, since=since)
+    assert min(Period.parse(r.period).start for r in plan.rows) == date(2025, 1, 1)
+    assert [a.period for a in plan.anomalies] == ["2026-03", "2026-08"]
+    # the values do not depend on where the run starts
+    full = demo.plan_demo(db=session, home_province="48", until=UNTIL, seed=11)
+    assert _rows_by(plan, "CPI", "48", units.CURRENT) == _rows_by(full, "CPI", "48", units.CURRENT)
+    with pytest.raises(ValueError, match="earliest"):
+        demo.plan_demo(db=session, home_province="48", since=Period.for_month(2020, 12))

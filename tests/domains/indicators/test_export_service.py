@@ -46,7 +46,9 @@ def data(session: Session) -> Session:
 
 
 def test_series_is_the_query_apis(data: Session) -> None:
-    query = service.ExportQuery(indicators=("EXP_SALES",), unit="48", start="2025-04", end="2026-03")
+    query = service.ExportQuery(
+        indicators=("EXP_SALES",), unit="48", start="2025-04", end="2026-03"
+    )
     table = service.export_table(db=data, actor=scoped(data, "48"), query=query)
     gap = (None, None, "0/94", False)  # nothing reported: no value (never 0), 0 of 94 communes
     assert values(table) == [
@@ -90,7 +92,9 @@ def test_each_indicator_at_its_own_cadence_or_coarser(data: Session) -> None:
     table = service.export_table(db=data, actor=ADMIN, query=query)
     # months from November 2025 to December 2026; the yearly one stays yearly
     assert [r.period for r in table.rows if r.indicator == "EXP_SALES"] == [
-        "2025-11", "2025-12", *[f"2026-{m:02d}" for m in range(1, 13)]
+        "2025-11",
+        "2025-12",
+        *[f"2026-{m:02d}" for m in range(1, 13)],
     ]
     assert [(r.period, r.value) for r in table.rows if r.indicator == "EXP_POP"] == [
         ("2025", 1_200_000.0),

@@ -112,6 +112,18 @@ def test_every_bad_cell_is_located() -> None:
     assert parsed.row_numbers == [7]
 
 
+def test_a_disagg_column_in_the_stored_spelling() -> None:
+    text = (
+        "indicator,unit,period,value,disagg\n"
+        'T,48,2025-08,1,"sex=female;area=urban"\n'
+        "T,48,2025-08,2,\n"
+        "T,48,2025-08,3,female\n"
+    )
+    parsed = rows_from_file("data.csv", text.encode())
+    assert [r.disagg for r in parsed.rows] == [{"sex": "female", "area": "urban"}, {}]
+    assert issues(parsed) == [(4, "disagg", "invalid")]
+
+
 def test_header_problems() -> None:
     parsed = rows_from_file("data.csv", b"indicator;unit;unit;amount\nX;48;2025;1\n")
     assert issues(parsed) == [

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.errors import ProblemError
+from dieuhanh.core.security import Actor
 from dieuhanh.domains.auth.models import AuditEntry
 from dieuhanh.domains.indicators import service
 from dieuhanh.domains.indicators.models import Observation, ObservationRevision
@@ -29,7 +30,7 @@ from tests.fixtures.units import unit_id
 
 
 @pytest.fixture
-def op(session: Session) -> object:
+def op(session: Session) -> Actor:
     make_monthly(session, "T_SUM")
     make_monthly(session, "T_RATE", agg_units="avg", agg_time="avg")
     return staff(session, OPERATOR48)
@@ -49,7 +50,7 @@ def stored(session: Session, code: str, unit: str, period: str, hierarchy: str =
     return tuple(obs)
 
 
-def test_insert_update_unchanged_and_revisions(session: Session, op: object) -> None:
+def test_insert_update_unchanged_and_revisions(session: Session, op: Actor) -> None:
     first = ingest(
         session,
         op,
@@ -110,7 +111,7 @@ def test_insert_update_unchanged_and_revisions(session: Session, op: object) -> 
     ]
 
 
-def test_each_batch_is_one_audit_event_with_its_counts(session: Session, op: object) -> None:
+def test_each_batch_is_one_audit_event_with_its_counts(session: Session, op: Actor) -> None:
     batch = ingest(session, op, [row("T_SUM", "48", "2025-08", 1.0)])
     events = session.scalars(
         select(AuditEntry).where(AuditEntry.table_name == "observations")
@@ -129,7 +130,7 @@ def test_each_batch_is_one_audit_event_with_its_counts(session: Session, op: obj
     }
 
 
-def test_idempotent_retry_writes_nothing(session: Session, op: object) -> None:
+def test_idempotent_retry_writes_nothing(session: Session, op: Actor) -> None:
     rows = [row("T_SUM", "48", "2025-08", 10.0), row("T_SUM", "48", "2025-09", 11.0)]
     first = ingest(session, op, rows, idempotency_key="req-1")
     before = counts(session)
@@ -147,7 +148,7 @@ def test_idempotent_retry_writes_nothing(session: Session, op: object) -> None:
     assert stored(session, "T_SUM", "48", "2025-08")[0] == 10.0
 
 
-def test_every_bad_row_is_reported_and_nothing_is_written(session: Session, op: object) -> None:
+def test_every_bad_row_is_reported_and_nothing_is_written(session: Session, op: Actor) -> None:
     make_indicator(session, "T_QUARTER", cadence="quarter")
     make_monthly(session, "T_SEX", disaggregations=["sex"])
     make_indicator(session, "T_DERIVED", formula="#{T_SUM} * 2", agg_units="none")
@@ -191,7 +192,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(session: Session, op: 
     assert counts(session) == before
 
 
-def test_messages_follow_the_locale(session: Session, op: object) -> None:
+def test_messages_follow_the_locale(session: Session, op: Actor) -> None:
     errors = rejected(session, op, [row("NOPE", "48", "2025-08", 1.0)], locale="vi")
     assert errors == [
         {
@@ -203,7 +204,7 @@ def test_messages_follow_the_locale(session: Session, op: object) -> None:
     ]
 
 
-def test_units_resolve_in_the_hierarchy_of_the_period(session: Session, op: object) -> None:
+def test_units_resolve_in_the_hierarchy_of_the_period(session: Session, op: Actor) -> None:
     ingest(
         session,
         op,
@@ -243,7 +244,7 @@ def test_units_resolve_in_the_hierarchy_of_the_period(session: Session, op: obje
     ]
 
 
-def test_report_level_allows_that_level_and_above(session: Session, op: object) -> None:
+def test_report_level_allows_that_level_and_above(session: Session, op: Actor) -> None:
     make_indicator(session, "T_PROV", report_level="province")
     batch = ingest(session, op, [row("T_PROV", "48", "2025-08", 1.0)])
     assert batch.inserted == 1
@@ -251,7 +252,7 @@ def test_report_level_allows_that_level_and_above(session: Session, op: object) 
     assert where(errors) == [(1, "unit", "level_not_allowed")]
 
 
-def test_scope_rejects_rows_outside_the_subtree(session: Session, op: object) -> None:
+def test_scope_rejects_rows_outside_the_subtree(session: Session, op: Actor) -> None:
     hanoi = staff(session, OPERATOR01)
     before = counts(session)
     errors = rejected(
@@ -286,7 +287,7 @@ def test_agency_officers_write_only_their_agencys_indicators(session: Session) -
     assert where(errors) == [(2, "indicator", "not_owner")]
 
 
-def test_who_may_write(session: Session, op: object) -> None:
+def test_who_may_write(session: Session, op: Actor) -> None:
     from tests.fixtures.auth import CITIZEN, LEADER48
 
     for username in (CITIZEN, LEADER48):
@@ -295,7 +296,7 @@ def test_who_may_write(session: Session, op: object) -> None:
         assert caught.value.code == "forbidden"
 
 
-def test_disaggregated_values_are_separate_cells(session: Session, op: object) -> None:
+def test_disaggregated_values_are_separate_cells(session: Session, op: Actor) -> None:
     make_monthly(session, "T_POP", disaggregations=["sex", "area"])
     batch = ingest(
         session,
@@ -316,7 +317,7 @@ def test_disaggregated_values_are_separate_cells(session: Session, op: object) -
     assert [i.value for i in history.items] == [30.0]
 
 
-def test_revisions_of_a_missing_value_are_not_found(session: Session, op: object) -> None:
+def test_revisions_of_a_missing_value_are_not_found(session: Session, op: Actor) -> None:
     with pytest.raises(ProblemError) as caught:
         service.value_revisions(db=session, actor=op, code="T_SUM", unit="48", period="2025-08")
     assert caught.value.code == "not_found"
@@ -330,7 +331,7 @@ def test_revisions_of_a_missing_value_are_not_found(session: Session, op: object
 
 
 def test_batches_are_shown_to_their_writer_and_installation_admins(
-    session: Session, op: object
+    session: Session, op: Actor
 ) -> None:
     batch = ingest(session, op, [row("T_SUM", "48", "2025-08", 1.0)])
     assert service.get_batch(db=session, actor=op, batch_id=batch.id).inserted == 1
@@ -342,10 +343,61 @@ def test_batches_are_shown_to_their_writer_and_installation_admins(
     assert caught.value.code == "not_found"
 
 
-def test_a_failed_batch_leaves_the_session_usable(session: Session, op: object) -> None:
+def test_a_failed_batch_leaves_the_session_usable(session: Session, op: Actor) -> None:
     ingest(session, op, [row("T_SUM", "48", "2025-08", 1.0)])
     rejected(session, op, [row("NOPE", "48", "2025-08", 1.0)])
     assert ingest(session, op, [row("T_SUM", "48", "2025-09", 2.0)]).inserted == 1
     session.commit()
     assert counts(session) == (2, 0, 2)
     assert session.scalar(select(ObservationRevision.id)) is None
+
+
+def test_periods_follow_the_cadence_and_are_stored_canonically(session: Session, op: Actor) -> None:
+    make_indicator(session, "T_D09", cadence="decree09_month")
+    make_indicator(session, "T_WEEK", cadence="week")
+    make_indicator(session, "T_DAY", cadence="day")
+    make_indicator(session, "T_YEAR", cadence="year")
+    batch = ingest(
+        session,
+        op,
+        [
+            # a Decree-09 month is stored under its nominal month (its window is 15/07–14/08)
+            row("T_D09", "48", "2025-08", 1.0),
+            row("T_WEEK", "48", "2025-w5", 2.0),
+            # the ISO week of 30/06–06/07/2025 ends after the reform: today's Đà Nẵng
+            row("T_WEEK", "48", "2025W27", 3.0),
+            row("T_DAY", "48", "2025-07-15", 4.0),
+            row("T_YEAR", "48", "2024", 5.0),
+        ],
+    )
+    assert batch.inserted == 5
+    found = session.execute(
+        select(
+            Observation.period,
+            Observation.period_type,
+            Observation.period_start,
+            Observation.unit_id,
+        ).order_by(Observation.value)
+    ).all()
+    current, legacy = unit_id(session, "48"), unit_id(session, "48", units.LEGACY)
+    assert [tuple(f) for f in found] == [
+        ("2025-08", "month", date(2025, 8, 1), current),
+        ("2025W05", "week", date(2025, 1, 27), legacy),
+        ("2025W27", "week", date(2025, 6, 30), current),
+        ("2025-07-15", "day", date(2025, 7, 15), current),
+        ("2024", "year", date(2024, 1, 1), legacy),
+    ]
+    errors = rejected(
+        session,
+        op,
+        [
+            row("T_D09", "48", "2025Q3", 1.0),
+            row("T_WEEK", "48", "2025-08", 1.0),
+            row("T_YEAR", "48", "2025S1", 1.0),
+        ],
+    )
+    assert [e["message"] for e in errors] == [
+        "Indicator T_D09 expects periods like 2026-07, not 2025Q3",
+        "Indicator T_WEEK expects periods like 2026W12, not 2025-08",
+        "Indicator T_YEAR expects periods like 2026, not 2025S1",
+    ]

@@ -16,7 +16,7 @@ from dieuhanh.core.db import Database
 from dieuhanh.core.periods import Period, to_sdmx
 from dieuhanh.core.security import Actor, Role
 from dieuhanh.domains.indicators import service
-from dieuhanh.domains.indicators.sdmx_structure import disagg_code
+from dieuhanh.domains.indicators.sdmx_structure import disagg_code, obs_status
 from tests.domains.indicators.test_export_helpers import (
     DA_NANG_NAME,
     HAI_CHAU,
@@ -38,13 +38,23 @@ GENERIC = "application/vnd.sdmx.genericdata+xml;version=2.1"
 STRUCTURE = "application/vnd.sdmx.structure+xml;version=2.1"
 KEY_NAMES = ["INDICATOR", "REF_AREA", "DISAGG", "TIME_PERIOD"]
 
-# What DF_DIEUHANH/EXP_SALES+EXP_POP.48. from 2025 to 2026-03 must hold, by hand.
+# What DF_DIEUHANH/EXP_SALES+EXP_POP.48. from 2025 to 2026-03 must hold, by hand: months of
+# EXP_SALES (gaps are NaN with status O, never 0; May 2025 is legacy Đà Nẵng + Quảng Nam,
+# re-mapped: E; December 2025 is the roll-up of Hải Vân alone) and years of EXP_POP.
+MISSING = (None, "O")
 EXPECTED_48 = {
+    **{("EXP_SALES", "48", "_T", f"2025-{m:02d}"): MISSING for m in range(1, 13)},
+    ("EXP_SALES", "48", "_T", "2025-05"): (1300.0, "E"),
+    ("EXP_SALES", "48", "_T", "2025-12"): (7.5, "A"),
     ("EXP_SALES", "48", "_T", "2026-01"): (1234.5, "A"),
     ("EXP_SALES", "48", "_T", "2026-02"): (1300.25, "P"),
+    ("EXP_SALES", "48", "_T", "2026-03"): MISSING,
     ("EXP_POP", "48", "_T", "2025"): (1_200_000.0, "A"),
+    ("EXP_POP", "48", "_T", "2026"): MISSING,
     ("EXP_POP", "48", "sex-female", "2025"): (610_000.0, "A"),
+    ("EXP_POP", "48", "sex-female", "2026"): MISSING,
     ("EXP_POP", "48", "sex-male", "2025"): (590_000.0, "A"),
+    ("EXP_POP", "48", "sex-male", "2026"): MISSING,
 }
 
 
@@ -63,12 +73,13 @@ def as_dict(frame: pd.DataFrame) -> dict[tuple[str, ...], tuple[float | None, st
     return out
 
 
-def table_as_dict(table: service.ExportTable) -> dict[tuple[str, ...], tuple[float | None, str]]:
-    status = {"final": "A", "provisional": "P"}
+def table_as_dict(
+    table: service.ExportTable,
+) -> dict[tuple[str, ...], tuple[float | None, str | None]]:
     return {
         (r.indicator, r.unit, disagg_code(r.disagg), to_sdmx(Period.parse(r.period))): (
             r.value,
-            status[r.status or ""],
+            obs_status(r),
         )
         for r in table.rows
     }
@@ -110,8 +121,8 @@ def test_data_round_trip_in_both_formats(seeded: Database, client_as: ClientFact
             end_period="2026-03",
         )
     assert from_json == from_xml == table_as_dict(table) == EXPECTED_48
-    # March 2026 was never reported: absent, not 0
-    assert ("EXP_SALES", "48", "_T", "2026-03") not in from_json
+    coverage = {r.period: r.coverage for r in table.rows if r.indicator == "EXP_SALES"}
+    assert (coverage["2025-12"], coverage["2026-03"], coverage["2026-01"]) == ("1/94", "0/94", None)
 
 
 def test_zero_is_a_value_and_names_are_vietnamese(
@@ -119,7 +130,8 @@ def test_zero_is_a_value_and_names_are_vietnamese(
 ) -> None:
     client = client_as(ADMIN48)
     r = client.get(
-        f"/sdmx/data/DF_TEST/EXP_SALES.{HAI_VAN}+{HAI_CHAU}._T", params={"format": "sdmx-json"}
+        f"/sdmx/data/DF_TEST/EXP_SALES.{HAI_VAN}+{HAI_CHAU}._T",
+        params={"format": "sdmx-json", "startPeriod": "2026-01", "endPeriod": "2026-02"},
     )
     assert r.status_code == 200, r.text
     doc = r.json()
@@ -128,10 +140,12 @@ def test_zero_is_a_value_and_names_are_vietnamese(
         {"id": HAI_VAN, "name": "Phường Hải Vân"},
         {"id": HAI_CHAU, "name": "Phường Hải Châu"},
     ]
-    frame = sdmx.to_pandas(sdmx.read_sdmx(io.BytesIO(r.content)))
-    assert frame.to_dict() == {
-        ("EXP_SALES", HAI_VAN, "_T", "2026-01"): 10.0,
-        ("EXP_SALES", HAI_CHAU, "_T", "2026-01"): 0.0,
+    frame = as_dict(sdmx.to_pandas(sdmx.read_sdmx(io.BytesIO(r.content)), attributes="o"))
+    assert frame == {
+        ("EXP_SALES", HAI_VAN, "_T", "2026-01"): (10.0, "A"),
+        ("EXP_SALES", HAI_VAN, "_T", "2026-02"): MISSING,
+        ("EXP_SALES", HAI_CHAU, "_T", "2026-01"): (0.0, "A"),  # a zero is a value
+        ("EXP_SALES", HAI_CHAU, "_T", "2026-02"): MISSING,
     }
     names = structure(client).codelist["CL_REF_AREA"]
     assert str(names["48"].name.localizations["vi"]) == DA_NANG_NAME
@@ -205,10 +219,14 @@ def test_errors(seeded: Database, client_as: ClientFactory, client: httpx.Client
 
 
 def test_machine_clients_use_api_keys(seeded: Database, client: httpx.Client) -> None:
-    token = api_key_for(seeded, role=Role.OPERATOR, scope="48", actions=["indicators.export"])
+    actions = ["indicators.read", "indicators.export"]
+    token = api_key_for(seeded, role=Role.OPERATOR, scope="48", actions=actions)
     r = client.get("/sdmx/data/DF_TEST/EXP_SALES.48.", headers={**bearer(token), "Accept": GENERIC})
     assert r.status_code == 200, r.text
     frame = sdmx.to_pandas(sdmx.read_sdmx(io.BytesIO(r.content)))
-    assert sorted(frame.to_dict().values()) == [1234.5, 1300.25]
-    narrow = api_key_for(seeded, role=Role.OPERATOR, scope="48", actions=["indicators.read"])
-    problem(client.get("/sdmx/data/DF_TEST/all", headers=bearer(narrow)), 403, "forbidden")
+    # without startPeriod/endPeriod: from the first to the last month stored (2025-05..2026-02)
+    assert len(frame) == 10
+    assert sorted(frame.dropna().to_dict().values()) == [7.5, 1234.5, 1300.0, 1300.25]
+    for narrow in (["indicators.read"], ["indicators.export"]):
+        token = api_key_for(seeded, role=Role.OPERATOR, scope="48", actions=narrow)
+        problem(client.get("/sdmx/data/DF_TEST/all", headers=bearer(token)), 403, "forbidden")

@@ -9,9 +9,16 @@ slower (see the architecture's performance habits). So:
 * **SQLite** writes are sorted ``executemany`` calls through the DB-API connection of the
   session, inside its transaction: revisions copied with ``INSERT … SELECT`` by primary key,
   new rows with a plain ``INSERT``, corrections with an ``UPDATE`` by primary key.
-* **PostgreSQL** writes go through a binary ``COPY`` into a temporary table, then two
-  set-based statements: revisions ``INSERT … SELECT`` from a join with the stored rows, and
-  ``INSERT … SELECT … ON CONFLICT DO UPDATE`` into the table.
+* **PostgreSQL** writes new rows with a binary ``COPY`` straight into the table (the batch
+  lock guarantees their keys are still free); corrections go through a binary ``COPY`` into
+  a temporary table, then two set-based statements: revisions ``INSERT … SELECT`` from a
+  join with the stored rows, and ``UPDATE … FROM`` the temporary table.
+
+On PostgreSQL most of the write's time is the foreign-key checks of ``observations`` (a
+``SELECT … FOR KEY SHARE`` on ``indicators`` and on ``units`` per row: about two thirds of
+the insert time in ``bench/indicators.py``); the write path has already resolved every id,
+so dropping those two constraints would be the next step if PostgreSQL ingestion must be
+faster.
 
 Everything runs on the session's own connection, so the caller's savepoint or transaction
 rolls all of it back together.
@@ -240,20 +247,11 @@ def _write_postgres(
     replaced_by: str,
     batch_id: int,
 ) -> None:
-    columns = ", ".join(OBS_COLUMNS)
-    keys = ", ".join(KEY_COLUMNS)
-    db.execute(text(f"CREATE TEMP TABLE {_TEMP} (LIKE observations) ON COMMIT DROP"))
     raw: Any = db.connection().connection.driver_connection
-    with (
-        raw.cursor() as cursor,
-        cursor.copy(f"COPY {_TEMP} ({columns}) FROM STDIN (FORMAT BINARY)") as copy,
-    ):
-        copy.set_types(_PG_TYPES)
-        for row in updates:
-            copy.write_row(row)
-        for row in inserts:
-            copy.write_row(row)
     if updates:
+        keys = ", ".join(KEY_COLUMNS)
+        db.execute(text(f"CREATE TEMP TABLE {_TEMP} (LIKE observations) ON COMMIT DROP"))
+        _copy(raw, _TEMP, updates)
         copied = ", ".join(_COPIED)
         from_stored = ", ".join(f"o.{c}" for c in _COPIED)
         db.execute(
@@ -264,11 +262,26 @@ def _write_postgres(
             ),
             {"at": replaced_at, "by": replaced_by, "batch": batch_id},
         )
-    assignments = ", ".join(f"{c} = EXCLUDED.{c}" for c in OBS_COLUMNS[5:])
-    db.execute(
-        text(
-            f"INSERT INTO observations ({columns}) SELECT {columns} FROM {_TEMP} "  # noqa: S608
-            f"ORDER BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {assignments}"
+        assignments = ", ".join(f"{c} = i.{c}" for c in OBS_COLUMNS[5:])
+        matching = " AND ".join(f"o.{c} = i.{c}" for c in KEY_COLUMNS)
+        db.execute(
+            text(
+                f"UPDATE observations o SET {assignments} FROM {_TEMP} i "  # noqa: S608
+                f"WHERE {matching}"
+            )
         )
-    )
-    db.execute(text(f"DROP TABLE {_TEMP}"))
+        db.execute(text(f"DROP TABLE {_TEMP}"))
+    if inserts:
+        # New keys go straight in: the batch lock guarantees nobody else wrote them since
+        # they were classified as new, so no ON CONFLICT (and its cost) is needed.
+        _copy(raw, "observations", inserts)
+
+
+def _copy(raw: Any, table: str, rows: Sequence[ObsRow]) -> None:
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {table} ({', '.join(OBS_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
+        copy.set_types(_PG_TYPES)
+        for row in rows:
+            copy.write_row(row)

@@ -5,14 +5,15 @@ never differ between two formats of the same query, and the serialisers
 (:mod:`.exports_files`, :mod:`.sdmx_json`, :mod:`.sdmx_xml`) know nothing about where rows
 come from. Rows come from two places:
 
-* **the query engine** (:mod:`.query`) when the caller names units: the values the JSON API
-  shows — roll-ups with coverage, data re-mapped across the 2025 reform, a missing value
-  kept as ``None`` (never 0);
-* **the stored observations** when the caller asks for "everything" (an SDMX key with an
-  empty ``REF_AREA``): what the units reported, as reported, in one indexed read.
+* **the query engine** (:mod:`.exports_query`) when the caller names units: the values the
+  JSON API shows — roll-ups with coverage, data re-mapped across the 2025 reform, a missing
+  value kept as a row with ``None`` (never 0);
+* **the stored observations** (:func:`stored_rows`, here) when the caller asks for
+  "everything" (an SDMX key with an empty ``REF_AREA``): what the units of one map reported,
+  as reported, in one range read per indicator along the observations primary key.
 
-Access follows the JSON API: the actor must be allowed ``indicators.export`` (checked by the
-route) and only sees units inside its scope subtree (checked here).
+Access follows the JSON API: the route checks ``indicators.export``, the services
+``indicators.read``, and only units inside the actor's scope subtree are read.
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ class ExportQuery:
     start: str | None = None  # period codes, inclusive
     end: str | None = None
     as_of: date | None = None  # picks the hierarchy (legacy before 2025-07-01)
-    disagg: str = ""  # "" total, "*" every stored disaggregation, or "sex=female"
+    disagg: str = ""  # "" the total, "*" it and every declared breakdown, or "sex=female"
 
     def as_parameters(self) -> dict[str, str]:
         """The query as text, for the provenance sheet and the file name."""

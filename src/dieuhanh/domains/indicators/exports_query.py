@@ -28,6 +28,7 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.periods import Period
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import query as engine
+from dieuhanh.domains.indicators.catalog import require_action
 from dieuhanh.domains.indicators.exports import (
     ALL_DISAGGS,
     MAX_UNITS,
@@ -192,6 +193,7 @@ def observation_sources(
 
 def export_table(*, db: Session, actor: Actor, query: ExportQuery) -> ExportTable:
     """The table behind ``/api/v1/indicators/export.csv`` and ``.xlsx``."""
+    require_action(actor, "indicators.read")  # exports show what reading shows, no more
     if not query.indicators:
         raise ProblemError(
             "validation_error",

@@ -28,6 +28,7 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.periods import Period, parse_sdmx
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import exports
+from dieuhanh.domains.indicators.catalog import require_action
 from dieuhanh.domains.indicators.exports import ExportIndicator, ExportRow, ExportTable
 from dieuhanh.domains.indicators.exports_query import drop_empty_series, engine_rows
 from dieuhanh.domains.indicators.models import Indicator, Observation
@@ -203,6 +204,7 @@ def sdmx_data(
 ) -> tuple[Flow, ExportTable]:
     """The table an SDMX data query selects (see the module notes); ``sdmx_no_results``
     when it selects nothing."""
+    require_action(actor, "indicators.read")  # exports show what reading shows, no more
     chosen = sdmx_flow(db=db, reference=flow)
     parsed = parse_key(key)
     pool = {i.code: i for i in exports.active_indicators(db=db, component=chosen.component)}

@@ -12,7 +12,7 @@ row uses most; with ``;`` a decimal comma (``12,5``, as Vietnamese Excel writes 
 as a decimal point. Header names are case-insensitive: ``indicator``, ``unit``, ``period``,
 ``value``, optional ``status`` (provisional/final, also p/f, sơ bộ/chính thức) and
 ``hierarchy`` (legacy/2025), and one column per disaggregation dimension code (an empty
-cell means "not broken down by it").
+cell means "not broken down by it") or one ``disagg`` column (``sex=female;area=urban``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.domains.indicators.ingest_messages import Issue
-from dieuhanh.domains.indicators.ingest_validate import model_issues
+from dieuhanh.domains.indicators.ingest_validate import model_issues, parse_disagg
 from dieuhanh.domains.indicators.schemas_ingest import MAX_ROWS, ObservationIn
 
 MAX_JSON_BYTES = 64 * 1024 * 1024  # 100,000 rows with breakdowns fit easily
@@ -285,8 +285,14 @@ def _row_data(record: dict[str, Any], decimal_comma: bool) -> dict[str, Any]:
         elif name == "hierarchy":
             if text:
                 data["hierarchy"] = text.lower()
+        elif name == "disagg":
+            if text:
+                try:
+                    disagg.update(parse_disagg(text))
+                except ValueError:
+                    data["disagg"] = text  # not a mapping: the row model reports the cell
         elif text:
             disagg[name] = text
-    if disagg:
+    if disagg and "disagg" not in data:
         data["disagg"] = disagg
     return data
