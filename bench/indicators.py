@@ -42,7 +42,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +337,8 @@ def query_benchmarks() -> list[Callable[[str], list[tuple[str, float]]]]:
     path = Path(__file__).with_name("indicators_queries.py")
     if path.exists():
         spec = importlib.util.spec_from_file_location("indicators_queries", path)
-        assert spec is not None and spec.loader is not None
+        assert spec is not None
+        assert spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         found.insert(0, module.run)
@@ -390,16 +391,16 @@ def main() -> int:
         months = month_range(args.months)
         expected = len(codes) * len(communes) * len(months)
         print(
-            f"setup (migrations, units, {len(codes)} indicators): {time.perf_counter() - t0:.1f} s; "
+            f"setup (migrations, units, {len(codes)} indicators): "
+            f"{time.perf_counter() - t0:.1f} s; "
             f"{len(communes):,} communes × {len(codes)} indicators × {len(months)} months "
             f"({months[0]}…{months[-1]}) = {expected:,} rows"
         )
         if already_built(database, expected):
             print("observations already built: timing queries only")
         else:
-            print(
-                f"row models (pydantic, JSON route only): {model_cost(codes, communes, months):.2f} s per 100,000 rows"
-            )
+            models = model_cost(codes, communes, months)
+            print(f"row models (pydantic, JSON route only): {models:.2f} s per 100,000 rows")
             total, spent = build(database, codes, communes, months)
             ours = total / spent
             print(f"ingestion path: {total:,} rows in {spent:.1f} s = {ours:,.0f} rows/s")
@@ -418,9 +419,8 @@ def main() -> int:
                 ratio = base / ours
                 verdict = "ok" if ratio <= RATIO_GOAL else "over goal"
                 print(f"{label}: {base_total:,} rows in {base_spent:.1f} s = {base:,.0f} rows/s")
-                print(
-                    f"ingestion path vs plain: {ratio:.2f}× slower (goal ≤ {RATIO_GOAL:.0f}×: {verdict})"
-                )
+                goal = f"goal ≤ {RATIO_GOAL:.0f}×: {verdict}"
+                print(f"ingestion path vs plain: {ratio:.2f}× slower ({goal})")
             with database.transaction() as db:
                 db.execute(text("ANALYZE"))
         run_queries(url, is_sqlite)

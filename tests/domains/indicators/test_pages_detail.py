@@ -214,6 +214,26 @@ def test_a_commune_page_has_breadcrumbs_back_to_the_province(
     assert 'href="/indicators/POPULATION?unit=48&amp;period_type=year&amp;period=2025"' in html
 
 
+def test_todays_figures_on_the_former_map(data: Database, client_as: ClientFactory) -> None:
+    html = (
+        client_as(LEADER48)
+        .get(
+            "/indicators/BUDGET_REVENUE",
+            params={"unit": "49", "hierarchy": "legacy", "period": "2026-10"},
+            headers=HTML,
+        )
+        .text
+    )
+    assert _testid(html, "unit-crumbs").startswith("Tỉnh Quảng Nam")
+    assert _testid(html, "remapped-note") == "Số liệu từ 01/7/2025 được quy đổi theo địa giới cũ"
+    chart = _chart(html)
+    at = chart["periods"].index("2026-10")
+    assert chart["remapped"][at] is True
+    assert chart["values"][at] is not None
+    assert chart["names"]["remapped"] == "Quy đổi theo địa giới cũ"
+    assert '<input type="hidden" name="hierarchy" value="legacy">' in html
+
+
 def test_english_on_request(data: Database, client_as: ClientFactory) -> None:
     client = client_as(LEADER48)
     client.cookies.set("dh_lang", "en")

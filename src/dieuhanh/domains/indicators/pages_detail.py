@@ -60,9 +60,21 @@ TYPE_LABELS = dict(zip(TYPES, (N_("Month"), N_("Quarter"), N_("Year")), strict=T
 TARGET_COLOURS = {"green": "ok", "amber": "warn", "red": "bad", "grey": "none"}
 CHART_NAMES = {
     "value": N_("Actual"),
-    "remapped": N_("Converted to the new boundaries"),
     "last_year": N_("Same period last year"),
     "target": N_("Plan"),
+}
+# Values computed through the 2025 successions: (legend, mark, note) on each map.
+REMAPPED = {
+    CURRENT: (
+        N_("Converted to the new boundaries"),
+        N_("Converted to the new administrative boundaries"),
+        N_("Figures before 1 July 2025 are converted to the new administrative boundaries"),
+    ),
+    LEGACY: (
+        N_("Converted to the former boundaries"),
+        N_("Converted to the former administrative boundaries"),
+        N_("Figures from 1 July 2025 are converted to the former administrative boundaries"),
+    ),
 }
 
 
@@ -215,7 +227,10 @@ def _chart(
         "remapped": [bool(points.get(p) and points[p].remapped) for p in periods],
         "last_year": last_year,
         "target": _targets_by_period(sel, targets, periods),
-        "names": {key: gettext(text, locale) for key, text in CHART_NAMES.items()},
+        "names": {
+            **{key: gettext(text, locale) for key, text in CHART_NAMES.items()},
+            "remapped": gettext(REMAPPED[sel.unit.hierarchy][0], locale),
+        },
         "selected": periods.index(sel.period) if sel.period in periods else None,
         "empty": gettext(N_("No data for this unit yet"), locale),
     }
@@ -233,22 +248,7 @@ def _range(first: Period, last: Period) -> list[Period]:
     return out
 
 
-def _current(found: ValueOut) -> dict[str, Any]:
-    cell = found.cell
-    change = found.change
-    return {
-        "value": cell.value,
-        "status": cell.status,
-        "remapped": cell.remapped,
-        "reported": cell.coverage.reported,
-        "expected": cell.coverage.expected if cell.coverage.expected > 1 else None,
-        "coverage_text": cell.coverage.text,
-        "last_year": change.previous if change else None,
-        "change": change.percent if change else None,
-    }
-
-
-def _target(found: ValueOut, locale: str, decimals: int) -> dict[str, Any] | None:
+def _target(found: ValueOut, locale: str) -> dict[str, Any] | None:
     progress = found.progress
     if progress is None or progress.target is None:
         return None
@@ -440,9 +440,6 @@ def _exports(sel: Selection) -> dict[str, str]:
     }
 
 
-# --- the derivation tree -----------------------------------------------------------------------
-
-
 def _recorded(text: str, locale: str) -> str:
     """An observation's recording time (ISO 8601 in the API) as people read it."""
     try:
@@ -547,13 +544,15 @@ def indicator_detail(
         "calendar_note": _calendar_note(indicator, sel.period, locale),
         "chart": _chart(sel, points, targets, locale),
         "exports": _exports(sel),
-        "current": _current(found),
-        "target": _target(found, locale, indicator.decimals),
+        "found": found,
+        "target": _target(found, locale),
         "target_year": sel.period.year,
         "freshness": _freshness(request, db, actor, sel, locale),
         "rows": _rows(db, actor, sel, children, locale),
         "explain_url": f"/indicators/{code}/explain?{urlencode(explain)}",
         "page_url": page_url,
+        "remap_text": gettext(REMAPPED[sel.unit.hierarchy][1], locale),
+        "remap_note": gettext(REMAPPED[sel.unit.hierarchy][2], locale),
     }
     return render(request, "indicators/detail.html", context)
 
@@ -580,15 +579,18 @@ def indicator_explain(
         hierarchy=hierarchy or CURRENT,
         locale=locale,
     )
+    when = parse(found.period)
+    back = {"unit": unit, "hierarchy": found.hierarchy, "period_type": when.type, "period": when}
     context = {
         "indicator": indicator,
         "name": _name(indicator, locale),
         "tree": found.tree,
         "decimals": indicator.decimals,
         "recorded": lambda text: _recorded(text, locale),
+        "remap_text": gettext(REMAPPED[found.hierarchy][1], locale),
         "unit_name": found.unit.name,
-        "period_label": label(parse(found.period), locale),
-        "back_url": f"/indicators/{code}?{urlencode({'unit': unit, 'period': period})}",
+        "period_label": label(when, locale),
+        "back_url": f"/indicators/{code}?{urlencode(back)}",
     }
     partial = bool(request.headers.get("hx-request"))
     name = "indicators/detail_explain.html" if partial else "indicators/detail_explain_page.html"
