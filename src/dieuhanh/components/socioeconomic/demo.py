@@ -18,8 +18,11 @@ cadence and report level:
 * **targets** of the current year for the home province, phased by month for budget
   revenue and the public investment disbursement rate.
 
-Injected anomalies (each should be flagged by the outlier detector; the first is a legacy
-province, the last a legacy province too — for Đà Nẵng, 48 and 49):
+Injected anomalies, each flagged by the outlier detector on write ("first" and "last" are
+the legacy provinces by code — for Đà Nẵng, 48 and 49). The detector compares a value with
+its own last 24 periods without seasonal adjustment, so a few true values (Tết months,
+Decembers, the first months of the merged province's series) are flagged too — about 35 of
+1,800 provincial values, which is what an operator would see with real data:
 
 * ``EXPORT_TURNOVER``, first legacy province, 2022-09: ×0.3 (a typhoon month drop);
 * ``RETAIL_SALES``, last legacy province, 2023-05: ×10 (a typing error, one digit too many);
@@ -41,7 +44,8 @@ Gaps left on purpose (so coverage and freshness have something to show):
 **Idempotent.** Rows are written in one batch per map (``legacy``, ``2025``) whose
 idempotency key carries a digest of the rows: a second run with the same seed and month
 replays both batches (nothing written) and finds the targets unchanged, in about a second.
-A run in a later month adds the new months and finalises older ones (same values).
+A run in a later month adds the new months and finalises older ones (same values). Tests
+pass ``since`` to generate a shorter stretch (the values do not depend on it).
 """
 
 from __future__ import annotations
