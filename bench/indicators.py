@@ -289,13 +289,24 @@ def baseline_postgres(
     communes: list[units.UnitOut],
     months: list[Period],
 ) -> tuple[int, float]:
-    """Plain binary COPY into an identical empty table (the fastest PostgreSQL path)."""
+    """Plain binary COPY (the fastest PostgreSQL path) into a table identical to
+    ``observations``: same primary key, index and foreign keys to ``indicators`` and
+    ``units`` — on PostgreSQL those checks are most of the cost of an insert."""
     stamp = datetime.now(UTC)
     table = "bench_baseline_observations"
+    ddl = (
+        BASELINE_DDL.format(suffix="")
+        .replace("observations", table)
+        .replace("DATETIME", "TIMESTAMPTZ")
+        .replace(
+            "PRIMARY KEY",
+            "FOREIGN KEY (indicator_id) REFERENCES indicators (id), "
+            "FOREIGN KEY (unit_id) REFERENCES units (id), PRIMARY KEY",
+        )
+    )
     with database.transaction() as db:
         db.execute(text(f"DROP TABLE IF EXISTS {table}"))
-        db.execute(text(BASELINE_DDL.replace("observations", table).format(suffix="")
-                        .replace("DATETIME", "TIMESTAMPTZ")))  # fmt: skip
+        db.execute(text(ddl))
         db.execute(text(BASELINE_INDEX.format(table=table).replace("ix_", "ix_base_")))
     types = [
         "int4", "varchar", "date", "int4", "varchar", "varchar", "float8",
@@ -359,6 +370,32 @@ def run_queries(url: str, is_sqlite: bool) -> None:
             )
 
 
+def baseline(
+    database: Database,
+    codes: list[str],
+    communes: list[units.UnitOut],
+    months: list[Period],
+    ours: float | None,
+) -> None:
+    """Time the plain write of the same rows and print it next to ours."""
+    with database.reading() as db:
+        ids = [service.get_indicator(db=db, code=c).id for c in codes]
+    if database.is_sqlite:
+        label = "plain sorted executemany (SQLite)"
+        total, spent = baseline_sqlite(codes, ids, communes, months)
+    else:
+        label = "plain binary COPY (PostgreSQL, same keys and foreign keys)"
+        total, spent = baseline_postgres(database, codes, ids, communes, months)
+    base = total / spent
+    print(f"{label}: {total:,} rows in {spent:.1f} s = {base:,.0f} rows/s")
+    if ours is not None:
+        verdict = "ok" if base / ours <= RATIO_GOAL else "over goal"
+        print(
+            f"ingestion path vs plain: {base / ours:.2f}× slower "
+            f"(goal ≤ {RATIO_GOAL:.0f}×: {verdict})"
+        )
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -370,6 +407,11 @@ def main() -> int:
     parser.add_argument("--postgres", metavar="URL", help="build in this PostgreSQL database")
     parser.add_argument("--keep", metavar="PATH", help="SQLite file to build into and keep")
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument(
+        "--baseline-only",
+        action="store_true",
+        help="on an already built database, time only the plain baseline",
+    )
     args = parser.parse_args()
 
     folder: Path | None = None
@@ -396,33 +438,19 @@ def main() -> int:
             f"{len(communes):,} communes × {len(codes)} indicators × {len(months)} months "
             f"({months[0]}…{months[-1]}) = {expected:,} rows"
         )
+        ours: float | None = None
         if already_built(database, expected):
-            print("observations already built: timing queries only")
+            print("observations already built: not rebuilding")
         else:
             models = model_cost(codes, communes, months)
             print(f"row models (pydantic, JSON route only): {models:.2f} s per 100,000 rows")
             total, spent = build(database, codes, communes, months)
             ours = total / spent
             print(f"ingestion path: {total:,} rows in {spent:.1f} s = {ours:,.0f} rows/s")
-            if not args.skip_baseline:
-                with database.reading() as db:
-                    ids = [service.get_indicator(db=db, code=c).id for c in codes]
-                if is_sqlite:
-                    label = "plain sorted executemany (SQLite)"
-                    base_total, base_spent = baseline_sqlite(codes, ids, communes, months)
-                else:
-                    label = "plain binary COPY (PostgreSQL)"
-                    base_total, base_spent = baseline_postgres(
-                        database, codes, ids, communes, months
-                    )
-                base = base_total / base_spent
-                ratio = base / ours
-                verdict = "ok" if ratio <= RATIO_GOAL else "over goal"
-                print(f"{label}: {base_total:,} rows in {base_spent:.1f} s = {base:,.0f} rows/s")
-                goal = f"goal ≤ {RATIO_GOAL:.0f}×: {verdict}"
-                print(f"ingestion path vs plain: {ratio:.2f}× slower ({goal})")
             with database.transaction() as db:
                 db.execute(text("ANALYZE"))
+        if (ours is not None or args.baseline_only) and not args.skip_baseline:
+            baseline(database, codes, communes, months, ours)
         run_queries(url, is_sqlite)
     finally:
         database.dispose()

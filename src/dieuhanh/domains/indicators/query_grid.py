@@ -34,6 +34,7 @@ from dieuhanh.domains.indicators.query_time import (
     source_type,
     stored_types,
 )
+from dieuhanh.domains.indicators.query_fast import try_fast
 from dieuhanh.domains.indicators.query_units import AggRow, Batch, Slot, aggregate
 from dieuhanh.domains.indicators.remap import UnitPlan, plan_units
 from dieuhanh.domains.indicators.schemas import IndicatorOut
@@ -200,7 +201,8 @@ def compute_stored(
         if agg_units == "wavg":
             rows = _weighted(db, batch, plan, slots, works, request)
         else:
-            rows = aggregate(db, batch, plan, slots)
+            fast = try_fast(db, batch, plan, slots)
+            rows = fast if fast is not None else aggregate(db, batch, plan, slots)
         for work in works:
             cells.update(_assemble(work, plan, rows, request))
     return cells

@@ -1,0 +1,267 @@
+"""The roll-up's fast path: range aggregates over runs of unit ids, no sorting.
+
+The general statement (:mod:`.query_units`) ends in ``GROUP BY`` over every observation read,
+and on SQLite, which has no hash aggregation, that sort is most of the time (200,000 rows:
+~140 ms of ~400 ms). Two facts allow a cheaper plan in the common case:
+
+* the reporting units of a target are few **runs of consecutive ids** (the loader writes a
+  province's communes together), and the primary key is ``(indicator, type, period, unit)``,
+  so ``unit_id BETWEEN lo AND hi`` for one indicator and period is one ordered range;
+* when no value has to be re-mapped across the reform and the request needs no "over time
+  per unit" step (one stored period per cell) or its two aggregations commute (sum of sums,
+  min of mins, max of maxes), a cell is one aggregate over those ranges.
+
+Each cell is then a correlated scalar subquery (value; counts; latest period) that SQLite
+answers with a streaming range scan. Used only when every condition holds — no data of the
+other map in the crossing periods (one probe per unit through ``ix_observations_unit``),
+``agg_units`` in sum/avg/min/max, and few runs — else the general statement runs. Both give
+the same numbers (tests run the general one against the same data).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    and_,
+    case,
+    column,
+    exists,
+    func,
+    literal,
+    select,
+    values,
+)
+from sqlalchemy.orm import Session
+
+from dieuhanh.domains.indicators.query_units import (
+    MAX_IN_LIST,
+    OBS,
+    AggRow,
+    Batch,
+    Slot,
+    UnitIndexLookup,
+)
+from dieuhanh.domains.indicators.remap import UnitPlan, in_other_era, map_select
+
+COMMUTING = {("sum", "sum"), ("min", "min"), ("max", "max")}
+# Range scans beat one scan of every unit while runs × periods × indicators stays below this.
+MAX_SEEKS = 20_000
+PACK = 1_000_000  # (units reported) * PACK + (most periods of one unit) * 10 + provisional
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive unit ids ``lo``..``hi`` whose own values count for a target."""
+
+    target_id: int
+    own: int
+    lo: int
+    hi: int
+
+
+def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
+    """The plan's direct (not re-mapped) units as runs of consecutive ids per target."""
+    mapping = map_select(plan, crossing=False).subquery("direct_map")
+    rows = db.execute(
+        select(mapping.c.target_id, mapping.c.own, mapping.c.src_id).order_by(
+            mapping.c.target_id, mapping.c.own, mapping.c.src_id
+        )
+    ).all()
+    runs: list[Run] = []
+    for target_id, own, src_id in rows:
+        last = runs[-1] if runs else None
+        if last and (last.target_id, last.own) == (target_id, own) and src_id == last.hi + 1:
+            runs[-1] = Run(target_id, own, last.lo, src_id)
+        elif not (last and (last.target_id, last.own, last.hi) == (target_id, own, src_id)):
+            runs.append(Run(target_id, own, src_id, src_id))
+    return runs
+
+
+def other_map_has_data(db: Session, batch: Batch, plan: UnitPlan, starts: Sequence[date]) -> bool:
+    """Whether any unit of the other map has a value for these periods (then the general
+    statement must decide, unit by unit, which values to re-map)."""
+    crossing = [s for s in starts if in_other_era(plan.hierarchy, s)]
+    if not crossing:
+        return False
+    umap = map_select(plan, crossing=True).subquery("crossing_map")
+    sources = select(umap.c.src_id).where(umap.c.remapped == 1).distinct().subquery("sources")
+    o = OBS.alias("o")
+    probe = exists(
+        select(literal(1))
+        .select_from(UnitIndexLookup(sources, o, o.c.unit_id == sources.c.src_id))
+        .where(
+            o.c.indicator_id.in_(list(batch.indicator_ids)),
+            o.c.period_type == batch.source.value,
+            o.c.period_start.between(min(crossing), max(crossing)),
+            o.c.disagg == batch.disagg,
+        )
+    )
+    return bool(db.scalar(select(probe)))
+
+
+def usable(batch: Batch, slots: Sequence[Slot]) -> bool:
+    """The aggregations allow the fast path (see the module notes)."""
+    if batch.agg_units not in ("sum", "avg", "min", "max"):
+        return False
+    single = all(slot.direct for slot in slots)
+    return single or (batch.agg_units, batch.agg_time) in COMMUTING
+
+
+def _value(operator: str, value: Any) -> ColumnElement[Any]:
+    if operator == "min":
+        return func.min(value)
+    if operator == "max":
+        return func.max(value)
+    return func.sum(value)  # avg is finished in Python from the sum and the count
+
+
+def aggregate_runs(
+    db: Session, batch: Batch, runs: Sequence[Run], slots: Sequence[Slot]
+) -> list[AggRow] | None:
+    """The cells by range aggregates, or ``None`` when there are too many runs for it."""
+    if len(runs) * len(batch.indicator_ids) * len(slots) > MAX_SEEKS or not runs:
+        return None
+    rng = (
+        values(
+            column("t", Integer),
+            column("own", Integer),
+            column("lo", Integer),
+            column("hi", Integer),
+            name="rng",
+        )
+        .data([(r.target_id, r.own, r.lo, r.hi) for r in runs])
+        .cte("rng")
+    )
+    single = all(slot.direct for slot in slots)
+    cells = (
+        values(column("i", Integer), column("k", Integer), column("c", Date), name="sl")
+        .data([(i, slot.key, slot.children[0]) for i in batch.indicator_ids for slot in slots])
+        .cte("sl")
+    )
+    o = OBS.alias("o")
+    if single:
+        period: ColumnElement[bool] = o.c.period_start == cells.c.c
+    else:
+        children = (
+            values(column("k", Integer), column("c", Date), name="ch")
+            .data([(slot.key, child) for slot in slots for child in slot.children])
+            .cte("ch")
+        )
+        # periods as an IN list, not a range: each one is then an ordered seek on the key
+        # (indicator, type, period, unit between lo and hi), not a scan of every unit
+        period = o.c.period_start.in_(
+            select(children.c.c).where(children.c.k == cells.c.k).correlate_except(children)
+        )
+    inside = and_(
+        o.c.indicator_id == cells.c.i,
+        o.c.period_type == batch.source.value,
+        period,
+        o.c.unit_id.between(rng.c.lo, rng.c.hi),
+        o.c.disagg == batch.disagg,
+    )
+    provisional = func.max(case((o.c.status == "p", 1), else_=0))
+
+    def per_cell(expression: ColumnElement[Any]) -> Any:
+        return select(expression).where(inside).correlate_except(o).scalar_subquery()
+
+    if single:
+        # one row per unit: the count is the units reported, each with its one period
+        stats = per_cell(
+            func.count() * PACK + case((func.count() > 0, 10), else_=0) + provisional
+        )
+        latest: Any = literal(None)
+    else:
+        per_unit = (
+            select(func.count().label("n"), provisional.label("p"))
+            .where(inside)
+            .group_by(o.c.unit_id)
+            .correlate_except(o)
+            .subquery("per_unit")
+        )
+        stats = (
+            select(
+                func.count() * PACK
+                + func.coalesce(func.max(per_unit.c.n), 0) * 10
+                + func.coalesce(func.max(per_unit.c.p), 0)
+            )
+            .correlate_except(per_unit)
+            .scalar_subquery()
+        )
+        latest = per_cell(func.max(o.c.period_start))
+    statement: Select[Any] = select(
+        rng.c.t,
+        rng.c.own,
+        cells.c.i,
+        cells.c.k,
+        per_cell(_value(batch.agg_units, o.c.value)),
+        stats,
+        latest,
+    ).select_from(rng.join(cells, literal(True)))
+    children_of = {slot.key: slot.children for slot in slots}
+    rows = [
+        (*row[:6], row[6] if row[6] is not None else children_of[row[3]][0])
+        for row in db.execute(statement).all()
+    ]
+    return _combine(batch, rows)
+
+
+def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:
+    """Several runs of one target add up to its cell."""
+    groups: dict[tuple[int, int, int, int], list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[(row[0], row[1], row[2], row[3])].append(row)
+    out: list[AggRow] = []
+    for (target_id, own, indicator_id, key), parts in groups.items():
+        present = [p for p in parts if int(p[5] or 0) // PACK > 0]
+        reported = sum(int(p[5]) // PACK for p in present)
+        values_ = [float(p[4]) for p in present if p[4] is not None]
+        value: float | None
+        if not values_:
+            value = None
+        elif batch.agg_units == "sum":
+            value = sum(values_)
+        elif batch.agg_units == "avg":
+            cells = sum(int(p[5]) // PACK for p in present)  # one row per unit and period
+            value = sum(values_) / cells if cells else None
+        elif batch.agg_units == "min":
+            value = min(values_)
+        else:
+            value = max(values_)
+        lasts = [p[6] for p in present if p[6] is not None]
+        out.append(
+            AggRow(
+                target_id=target_id,
+                own=bool(own),
+                indicator_id=indicator_id,
+                key=key,
+                value=value,
+                reported=reported,
+                periods=max((int(p[5]) % PACK // 10 for p in present), default=0),
+                last=max(lasts, default=None),
+                first_last=min(lasts, default=None),
+                provisional=any(int(p[5]) % 10 for p in present),
+                remapped=False,
+            )
+        )
+    return out
+
+
+def try_fast(
+    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot]
+) -> list[AggRow] | None:
+    """The cells by the fast path, or ``None`` when it does not apply."""
+    if not usable(batch, slots):
+        return None
+    starts = sorted({c for slot in slots for c in slot.children})
+    if len(starts) > MAX_IN_LIST or other_map_has_data(db, batch, plan, starts):
+        return None
+    return aggregate_runs(db, batch, direct_runs(db, plan), slots)
