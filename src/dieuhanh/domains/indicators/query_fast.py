@@ -20,7 +20,6 @@ the same numbers (tests run the general one against the same data).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -37,6 +36,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    or_,
     select,
     values,
 )
@@ -48,9 +48,14 @@ from dieuhanh.domains.indicators.query_units import (
     AggRow,
     Batch,
     Slot,
-    UnitIndexLookup,
 )
-from dieuhanh.domains.indicators.remap import UnitPlan, in_other_era, map_select
+from dieuhanh.domains.indicators.remap import (
+    UnitPlan,
+    in_other_era,
+    map_select,
+    other_hierarchy,
+)
+from dieuhanh.domains.units import service as units
 
 COMMUTING = {("sum", "sum"), ("min", "min"), ("max", "max")}
 # Range scans beat one scan of every unit while runs × periods × indicators stays below this.
@@ -69,41 +74,45 @@ class Run:
 
 
 def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
-    """The plan's direct (not re-mapped) units as runs of consecutive ids per target."""
+    """The plan's direct (not re-mapped) units as runs of consecutive ids per target,
+    found in the database (gaps and islands: id minus its rank is constant along a run)."""
     mapping = map_select(plan, crossing=False).subquery("direct_map")
+    ranked = select(
+        mapping.c.target_id,
+        mapping.c.own,
+        mapping.c.src_id,
+        (
+            mapping.c.src_id
+            - func.row_number().over(
+                partition_by=(mapping.c.target_id, mapping.c.own), order_by=mapping.c.src_id
+            )
+        ).label("island"),
+    ).subquery("ranked")
     rows = db.execute(
-        select(mapping.c.target_id, mapping.c.own, mapping.c.src_id).order_by(
-            mapping.c.target_id, mapping.c.own, mapping.c.src_id
-        )
-    ).all()
-    runs: list[Run] = []
-    for target_id, own, src_id in rows:
-        last = runs[-1] if runs else None
-        if last and (last.target_id, last.own) == (target_id, own) and src_id == last.hi + 1:
-            runs[-1] = Run(target_id, own, last.lo, src_id)
-        elif not (last and (last.target_id, last.own, last.hi) == (target_id, own, src_id)):
-            runs.append(Run(target_id, own, src_id, src_id))
-    return runs
+        select(
+            ranked.c.target_id, ranked.c.own, func.min(ranked.c.src_id), func.max(ranked.c.src_id)
+        ).group_by(ranked.c.target_id, ranked.c.own, ranked.c.island)
+    )
+    return [Run(int(t), int(own), int(lo), int(hi)) for t, own, lo, hi in rows]
 
 
 def other_map_has_data(db: Session, batch: Batch, plan: UnitPlan, starts: Sequence[date]) -> bool:
-    """Whether any unit of the other map has a value for these periods (then the general
-    statement must decide, unit by unit, which values to re-map)."""
+    """Whether any unit of the other map has a value for these periods anywhere (then the
+    general statement decides, unit by unit, which values to re-map): one primary-key range
+    per indicator, period and run of the other map's unit ids (usually one run)."""
     crossing = [s for s in starts if in_other_era(plan.hierarchy, s)]
     if not crossing:
         return False
-    umap = map_select(plan, crossing=True).subquery("crossing_map")
-    sources = select(umap.c.src_id).where(umap.c.remapped == 1).distinct().subquery("sources")
+    runs = units.id_runs(db=db, hierarchy=other_hierarchy(plan.hierarchy))
+    if not runs:
+        return False
     o = OBS.alias("o")
-    probe = exists(
-        select(literal(1))
-        .select_from(UnitIndexLookup(sources, o, o.c.unit_id == sources.c.src_id))
-        .where(
-            o.c.indicator_id.in_(list(batch.indicator_ids)),
-            o.c.period_type == batch.source.value,
-            o.c.period_start.between(min(crossing), max(crossing)),
-            o.c.disagg == batch.disagg,
-        )
+    probe = exists().where(
+        o.c.indicator_id.in_(list(batch.indicator_ids)),
+        o.c.period_type == batch.source.value,
+        o.c.period_start.in_(crossing),
+        or_(*(o.c.unit_id.between(first, last) for first, last in runs)),
+        o.c.disagg == batch.disagg,
     )
     return bool(db.scalar(select(probe)))
 
@@ -175,9 +184,7 @@ def aggregate_runs(
 
     if single:
         # one row per unit: the count is the units reported, each with its one period
-        stats = per_cell(
-            func.count() * PACK + case((func.count() > 0, 10), else_=0) + provisional
-        )
+        stats = per_cell(func.count() * PACK + case((func.count() > 0, 10), else_=0) + provisional)
         latest: Any = literal(None)
     else:
         per_unit = (
@@ -215,28 +222,31 @@ def aggregate_runs(
 
 
 def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:
-    """Several runs of one target add up to its cell."""
-    groups: dict[tuple[int, int, int, int], list[Any]] = defaultdict(list)
+    """One cell per (target, own?, indicator, slot): several runs of a target add up."""
+    groups: dict[tuple[int, int, int, int], list[Any]] = {}
     for row in rows:
-        groups[(row[0], row[1], row[2], row[3])].append(row)
+        if int(row[5] or 0) < PACK:
+            continue  # nothing reported in this run
+        cell = (row[0], row[1], row[2], row[3])
+        if cell in groups:
+            groups[cell].append(row)
+        else:
+            groups[cell] = [row]
+    operator = batch.agg_units
     out: list[AggRow] = []
     for (target_id, own, indicator_id, key), parts in groups.items():
-        present = [p for p in parts if int(p[5] or 0) // PACK > 0]
-        reported = sum(int(p[5]) // PACK for p in present)
-        values_ = [float(p[4]) for p in present if p[4] is not None]
-        value: float | None
-        if not values_:
-            value = None
-        elif batch.agg_units == "sum":
-            value = sum(values_)
-        elif batch.agg_units == "avg":
-            cells = sum(int(p[5]) // PACK for p in present)  # one row per unit and period
-            value = sum(values_) / cells if cells else None
-        elif batch.agg_units == "min":
-            value = min(values_)
+        packed = [int(p[5]) for p in parts]
+        units = [n // PACK for n in packed]
+        sums = [float(p[4]) for p in parts]
+        if operator == "sum":
+            value: float | None = sum(sums)
+        elif operator == "avg":
+            value = sum(sums) / sum(units)  # one row per unit (no time step here)
+        elif operator == "min":
+            value = min(sums)
         else:
-            value = max(values_)
-        lasts = [p[6] for p in present if p[6] is not None]
+            value = max(sums)
+        lasts = [p[6] for p in parts]
         out.append(
             AggRow(
                 target_id=target_id,
@@ -244,11 +254,11 @@ def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:
                 indicator_id=indicator_id,
                 key=key,
                 value=value,
-                reported=reported,
-                periods=max((int(p[5]) % PACK // 10 for p in present), default=0),
-                last=max(lasts, default=None),
-                first_last=min(lasts, default=None),
-                provisional=any(int(p[5]) % 10 for p in present),
+                reported=sum(units),
+                periods=max(n % PACK // 10 for n in packed),
+                last=max(lasts),
+                first_last=min(lasts),
+                provisional=any(n % 10 for n in packed),
                 remapped=False,
             )
         )

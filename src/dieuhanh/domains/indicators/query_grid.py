@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -227,7 +229,7 @@ def _assemble(
             own = found.get((target.id, True, slot.key))
             agg = found.get((target.id, False, slot.key))
             if own is not None and own.value is not None:
-                out[key] = _cell(work, own, slot, Coverage(1, 1, target.level), "stored", want)
+                out[key] = _cell(work, own, slot, (1, 1, target.level), "stored", want)
                 continue
             if expected == 0:
                 out[key] = _missing(target, NOTE_NO_DATA)
@@ -236,29 +238,42 @@ def _assemble(
                 out[key] = _missing(target, NOTE_NO_DATA, expected, plan.level)
                 continue
             single = plan.at_level(target)
-            coverage = Coverage(agg.reported, expected, plan.level)
-            cell = _cell(work, agg, slot, coverage, "stored" if single else "aggregate", want)
+            units_seen = (agg.reported, expected, plan.level)
+            cell = _cell(work, agg, slot, units_seen, "stored" if single else "aggregate", want)
             if indicator.agg_units == "none" and not single:
                 cell = replace(cell, value=None, kind="missing", notes=(NOTE_NO_RULE,))
             out[key] = cell
     return out
 
 
-def _cell(work: _Work, row: AggRow, slot: Slot, coverage: Coverage, kind: str, want: Want) -> Cell:
-    expected_periods = len(slot.children)
-    coverage = replace(
-        coverage,
+@lru_cache(maxsize=4096)
+def _period_at(kind: PeriodType, start: date) -> Period:
+    """The stored period starting on ``start`` (cached: thousands of cells share a few)."""
+    return Period.containing(kind, start)
+
+
+def _cell(
+    work: _Work, row: AggRow, slot: Slot, units_seen: tuple[int, int, str], kind: str, want: Want
+) -> Cell:
+    reported, expected, level = units_seen
+    coverage = Coverage(
+        reported,
+        expected,
+        level,
         periods_reported=row.periods,
-        periods_expected=expected_periods,
-        last=Period.containing(work.source, row.last) if row.last and work.source else None,
+        periods_expected=len(slot.children),
+        last=_period_at(work.source, row.last) if row.last else None,
     )
-    notes: list[str] = []
-    if coverage.reported < coverage.expected:
-        notes.append(NOTE_PARTIAL)
-    final_child = max(slot.children)
-    partial_time = row.first_last is not None and row.first_last < final_child
-    if work.indicator.agg_time in ("last", "first") and not slot.direct and partial_time:
-        notes.append(NOTE_LAST_MISSING)
+    notes: tuple[str, ...] = ()
+    if reported < expected:
+        notes = (NOTE_PARTIAL,)
+    if (
+        work.indicator.agg_time in ("last", "first")
+        and not slot.direct
+        and row.first_last is not None
+        and row.first_last < slot.children[-1]
+    ):
+        notes = (*notes, NOTE_LAST_MISSING)
     return Cell(
         value=row.value,
         coverage=coverage,
@@ -266,7 +281,7 @@ def _cell(work: _Work, row: AggRow, slot: Slot, coverage: Coverage, kind: str, w
         remapped=row.remapped,
         provisional=row.provisional,
         source_period=work.read_at.get(want),
-        notes=tuple(notes),
+        notes=notes,
         excluded=getattr(row, "excluded", 0),
     )
 

@@ -31,13 +31,13 @@ from dieuhanh.domains.indicators.exports import ExportIndicator as ExportIndicat
 from dieuhanh.domains.indicators.exports import ExportQuery as ExportQuery
 from dieuhanh.domains.indicators.exports import ExportRow as ExportRow
 from dieuhanh.domains.indicators.exports import ExportTable as ExportTable
-from dieuhanh.domains.indicators.exports_query import export_table as export_table
 from dieuhanh.domains.indicators.exports_files import CSV_MEDIA_TYPE as CSV_MEDIA_TYPE
 from dieuhanh.domains.indicators.exports_files import XLSX_MEDIA_TYPE as XLSX_MEDIA_TYPE
 from dieuhanh.domains.indicators.exports_files import content_disposition as content_disposition
 from dieuhanh.domains.indicators.exports_files import export_filename as export_filename
 from dieuhanh.domains.indicators.exports_files import to_csv as to_csv
 from dieuhanh.domains.indicators.exports_files import to_xlsx as to_xlsx
+from dieuhanh.domains.indicators.exports_query import export_table as export_table
 from dieuhanh.domains.indicators.exports_sdmx import dataflow_message as dataflow_message
 from dieuhanh.domains.indicators.exports_sdmx import datastructure_message as datastructure_message
 from dieuhanh.domains.indicators.exports_sdmx import sdmx_data as sdmx_data

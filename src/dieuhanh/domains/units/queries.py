@@ -427,6 +427,35 @@ def rollup_map(*, target_ids: Sequence[int], hierarchy: str, level: str) -> Sele
     return union_all(select(direct), crossed).subquery("rollup_map").select()
 
 
+def id_runs(*, db: Session, hierarchy: str) -> list[tuple[int, int]]:
+    """The ids of a hierarchy's units as runs of consecutive integers ``(first, last)``.
+
+    A hierarchy is loaded as one block, so this is usually a single run: other domains use
+    it to ask "is any of these rows about a unit of that map?" as a few primary-key ranges
+    instead of thousands of look-ups.
+    """
+    first, last, count = db.execute(
+        select(func.min(Unit.id), func.max(Unit.id), func.count()).where(
+            Unit.hierarchy == hierarchy
+        )
+    ).one()
+    if not count:
+        return []
+    if last - first + 1 == count:
+        return [(int(first), int(last))]  # the usual case, answered from the index alone
+    ordered = select(
+        Unit.id.label("id"),
+        (Unit.id - func.row_number().over(order_by=Unit.id)).label("island"),
+    ).where(Unit.hierarchy == hierarchy)
+    runs = ordered.subquery("ordered")
+    rows = db.execute(
+        select(func.min(runs.c.id), func.max(runs.c.id))
+        .group_by(runs.c.island)
+        .order_by(func.min(runs.c.id))
+    )
+    return [(int(first), int(last)) for first, last in rows]
+
+
 def units_by_ids(*, db: Session, unit_ids: Iterable[int]) -> dict[int, UnitOut]:
     """Many units by id in a few queries (names for a table of results)."""
     wanted = sorted(set(unit_ids))
