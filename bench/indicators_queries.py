@@ -22,6 +22,8 @@ import sys
 import time
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from dieuhanh.core.db import Database
 from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.core.workdays import WorkCalendar
@@ -38,7 +40,7 @@ PROVINCE = "48"
 ACTOR = auth_service.system_actor("bench")
 
 
-def _p50(database: Database, work: Callable[[object], object]) -> float:
+def _p50(database: Database, work: Callable[[Session], object]) -> float:
     """Median wall time of ``work(session)`` over ``RUNS`` runs, after one warm-up."""
     times: list[float] = []
     for attempt in range(RUNS + 1):
@@ -51,7 +53,7 @@ def _p50(database: Database, work: Callable[[object], object]) -> float:
     return statistics.median(times)
 
 
-def _months(database: Database) -> list[Period]:
+def _months() -> list[Period]:
     """The five years of months the benchmark stored (the 60 ending last month)."""
     last = Period.containing(PeriodType.MONTH, units.today()).previous()
     return [last.shift(-n) for n in range(59, -1, -1)]
@@ -60,7 +62,7 @@ def _months(database: Database) -> list[Period]:
 def run(url: str) -> list[tuple[str, float]]:
     database = Database(url)
     try:
-        months = _months(database)
+        months = _months()
         years = sorted({Period.for_year(m.year) for m in months})
         with database.reading() as db:
             indicator = service.get_indicator(db=db, code=INDICATOR)
@@ -68,14 +70,14 @@ def run(url: str) -> list[tuple[str, float]]:
                 db=db, level="province", hierarchy=units.CURRENT, limit=100
             )
 
-        def rollup(db: object, periods: list[Period]) -> None:
+        def rollup(db: Session, periods: list[Period]) -> None:
             request = Request.of(units.CURRENT, provinces, periods)
-            cells = compute(db, [indicator], request)  # type: ignore[arg-type]
+            cells = compute(db, [indicator], request)
             assert len(cells) == len(provinces) * len(periods)
 
-        def overview(db: object) -> None:
+        def overview(db: Session) -> None:
             got = service.overview(
-                db=db,  # type: ignore[arg-type]
+                db=db,
                 actor=ACTOR,
                 unit=PROVINCE,
                 period=str(months[-1]),

@@ -134,3 +134,11 @@ def test_today_comes_from_the_clock_in_vietnam(session: Session) -> None:
             db=session, actor=ADMIN, code="S_CLOCK", calendar=CALENDAR, unit="48"
         )
     assert got.items[0].status == "pending"
+
+
+def test_old_data_is_found_unit_by_unit(session: Session) -> None:
+    ind = indicator(session, "S_OLD", report_level="commune", deadline_workdays=5)
+    # older than the recent years read backwards; recalculated on today's map
+    put(session, ind, HAI_VAN, "2023-05", 1, hierarchy="2025")
+    assert _status(session, "S_OLD", date(2026, 11, 4), unit=HAI_VAN) == ("late", "2023-05-31")
+    assert _status(session, "S_OLD", date(2026, 11, 4)) == ("late", "2023-05-31")

@@ -418,3 +418,38 @@ def test_want_keys_cover_every_request(session: Session) -> None:
     wants = (Want(Period.parse("2026-03")), Want(Period.parse("2026-03"), True))
     found = compute(session, [ind], Request(CURRENT, (target,), wants))
     assert set(found) == {("Q_KEYS", target.id, w) for w in wants}
+
+
+# --- the fast path and the general statement agree --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("agg_units", "agg_time"), [("sum", "sum"), ("avg", "sum"), ("max", "max"), ("min", "min")]
+)
+def test_fast_path_agrees_with_the_general_statement(
+    session: Session, monkeypatch: pytest.MonkeyPatch, agg_units: str, agg_time: str
+) -> None:
+    from dieuhanh.domains.indicators import query_grid
+
+    ind = indicator(
+        session, "Q_PATHS", report_level="commune", agg_units=agg_units, agg_time=agg_time
+    )
+    for code, month, value in (
+        (HAI_VAN, "2026-01", 1),
+        (HAI_VAN, "2026-02", 2),
+        (LIEN_CHIEU, "2026-02", 5),
+        (HOA_KHANH, "2026-03", 0),
+        ("48", "2026-03", 40),  # the province's own figure
+        ("01", "2026-03", 9),
+    ):
+        put(session, ind, code, month, value, status="p" if value == 2 else "f")
+    targets = [unit(session, c) for c in ("48", HAI_VAN, LIEN_CHIEU, "01", "VN")]
+    periods = ["2026-01", "2026-02", "2026-03", "2026Q1"]
+    fast = grid(session, [ind], targets, periods)
+    ytd_fast = grid(session, [ind], targets, ["2026-02"], ytd=True)
+    monkeypatch.setattr(query_grid, "try_fast", lambda *args: None)
+    general = grid(session, [ind], targets, periods)
+    ytd_general = grid(session, [ind], targets, ["2026-02"], ytd=True)
+    assert fast == general
+    assert ytd_fast == ytd_general
+    assert fast[("Q_PATHS", "48", "2026-03")].value == 40

@@ -209,3 +209,14 @@ def test_legacy_series_through_as_of(session: Session) -> None:
     assert got.unit.name == "Tỉnh Quảng Nam"
     assert [p.value for p in got.points] == [50, 80]
     assert [p.remapped for p in got.points] == [False, True]
+
+
+def test_id_runs_of_a_hierarchy(session: Session) -> None:
+    legacy = units.id_runs(db=session, hierarchy=LEGACY)
+    assert legacy
+    covered = sum(last - first + 1 for first, last in legacy)
+    assert covered == 63 + 696 + 10_035 + 1  # provinces, districts, communes, the nation
+    quang_nam = unit(session, "49", LEGACY).id
+    assert any(first <= quang_nam <= last for first, last in legacy)
+    today = unit(session, "48").id
+    assert not any(first <= today <= last for first, last in legacy)

@@ -19,7 +19,7 @@ This feeds the data-supply league table, which ranks suppliers by it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -35,14 +35,19 @@ from dieuhanh.domains.indicators.query_time import (
     cadence_type,
     is_decree09,
     source_type,
-    stored_types,
+    stored_types_many,
     window,
 )
-from dieuhanh.domains.indicators.query_units import latest_present
+from dieuhanh.domains.indicators.query_units import (
+    direct_runs,
+    latest_in_runs,
+    latest_present,
+)
 from dieuhanh.domains.indicators.remap import plan_units
 from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.units.schemas import UnitOut
 
+RECENT_YEARS = 2
 DATA_UNTIL = N_("data up to %(date)s")
 NO_DATA_YET = N_("no data yet")
 STATUS_TEXT = {
@@ -120,19 +125,23 @@ def assess(
     today: date,
     calendar: WorkCalendar,
     disagg: str = "",
+    known: Mapping[tuple[str, int, Want], Cell] | None = None,
 ) -> dict[tuple[str, int], Freshness]:
     """Freshness of each indicator for each target unit, keyed by (code, unit id): one
-    engine call per expected period and one latest-period read per stored type and level."""
+    engine call per expected period (none for cells already ``known``: the overview computes
+    them with its values) and one latest-period read per stored type and level."""
     expected = {i.code: expectation(i, today, calendar) for i in indicators}
+    cells: dict[tuple[str, int, Want], Cell] = dict(known or {})
     groups: dict[tuple[Period, Period], list[IndicatorOut]] = defaultdict(list)
     for indicator in indicators:
         e = expected[indicator.code]
-        groups[(e.previous, e.period)].append(indicator)
-    cells: dict[tuple[str, int, Want], Cell] = {}
+        wanted = [(indicator.code, t.id, Want(p)) for t in targets for p in (e.previous, e.period)]
+        if not all(key in cells for key in wanted):
+            groups[(e.previous, e.period)].append(indicator)
     for periods, members in groups.items():
         request = Request.of(hierarchy, targets, periods, disagg=disagg)
         cells.update(compute(db, members, request))
-    until = _data_until(db, indicators, targets, hierarchy, disagg)
+    until = _data_until(db, indicators, targets, hierarchy, disagg, today)
     out: dict[tuple[str, int], Freshness] = {}
     for indicator in indicators:
         e = expected[indicator.code]
@@ -160,23 +169,40 @@ def _data_until(
     targets: Sequence[UnitOut],
     hierarchy: str,
     disagg: str,
+    today: date,
 ) -> dict[tuple[int, int], date]:
-    """The last day of the latest period present, per (indicator id, target id)."""
+    """The last day of the latest period present, per (indicator id, target id): first
+    backwards from the newest period over the targets' runs of units (fast when the data is
+    recent), then unit by unit for what was not found in the last ``RECENT_YEARS``."""
     groups: dict[tuple[PeriodType, str], list[IndicatorOut]] = defaultdict(list)
+    stored = stored_types_many(db, [i.id for i in indicators if not i.formula])
     for indicator in indicators:
         if indicator.formula:
             continue
         kind = cadence_type(indicator.cadence)
-        source = source_type(kind, stored_types(db, indicator.id))
+        source = source_type(kind, stored[indicator.id])
         if source is not None:
             groups[(source, indicator.report_level)].append(indicator)
+    since = date(today.year - RECENT_YEARS, 1, 1)
     out: dict[tuple[int, int], date] = {}
     for (source, level), members in groups.items():
         plan = plan_units(db, targets=targets, hierarchy=hierarchy, report_level=level)
         cadence = {i.id: i.cadence for i in members}
-        found = latest_present(
-            db, indicator_ids=list(cadence), source=source, plan=plan, disagg=disagg
+        ids = list(cadence)
+        found = latest_in_runs(
+            db,
+            indicator_ids=ids,
+            source=source,
+            runs=direct_runs(db, plan),
+            since=since,
+            disagg=disagg,
         )
+        missing = sorted({i for i in ids for t in targets if (i, t.id) not in found})
+        if missing:
+            older = latest_present(
+                db, indicator_ids=missing, source=source, plan=plan, disagg=disagg
+            )
+            found.update({k: v for k, v in older.items() if k not in found})
         for (indicator_id, target_id), start in found.items():
             period = Period.containing(source, start)
             out[(indicator_id, target_id)] = window(cadence[indicator_id], period)[1]

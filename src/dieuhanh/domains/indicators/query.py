@@ -321,13 +321,20 @@ def _scope_root(db: Session, actor: Actor, hierarchy: str) -> UnitOut:
 # --- one value: YTD, change, plan -----------------------------------------------------------
 
 
-def value_wants(indicator: IndicatorOut, when: Period) -> list[Want]:
+def value_wants(indicator: IndicatorOut, when: Period, *, brief: bool = False) -> list[Want]:
     """What a value with its plan needs: the period and its year to date, the same two a
-    year earlier, and last year's whole year (for the seasonal projection)."""
+    year earlier, and last year's whole year (for the seasonal projection of a flow).
+    ``brief`` (the overview) leaves out what it does not show: last year's year to date and
+    whole year unless the projection of a flow needs them."""
     last = same_period_last_year(when)
-    wants = [Want(when), Want(last), Want(Period.for_year(when.year - 1))]
+    wants = [Want(when), Want(last)]
     if when.type is not PeriodType.YEAR:
-        wants += [Want(when, True), Want(last, True)]
+        wants.append(Want(when, True))
+    if brief and indicator.agg_time != "sum":
+        return wants
+    wants.append(Want(Period.for_year(when.year - 1)))
+    if when.type is not PeriodType.YEAR:
+        wants.append(Want(last, True))
     return wants
 
 

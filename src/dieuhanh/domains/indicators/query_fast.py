@@ -21,7 +21,6 @@ the same numbers (tests run the general one against the same data).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -44,56 +43,22 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.domains.indicators.query_units import (
     MAX_IN_LIST,
+    MAX_SEEKS,
     OBS,
     AggRow,
     Batch,
+    Run,
     Slot,
 )
 from dieuhanh.domains.indicators.remap import (
     UnitPlan,
     in_other_era,
-    map_select,
     other_hierarchy,
 )
 from dieuhanh.domains.units import service as units
 
 COMMUTING = {("sum", "sum"), ("min", "min"), ("max", "max")}
-# Range scans beat one scan of every unit while runs × periods × indicators stays below this.
-MAX_SEEKS = 20_000
 PACK = 1_000_000  # (units reported) * PACK + (most periods of one unit) * 10 + provisional
-
-
-@dataclass(frozen=True)
-class Run:
-    """Consecutive unit ids ``lo``..``hi`` whose own values count for a target."""
-
-    target_id: int
-    own: int
-    lo: int
-    hi: int
-
-
-def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
-    """The plan's direct (not re-mapped) units as runs of consecutive ids per target,
-    found in the database (gaps and islands: id minus its rank is constant along a run)."""
-    mapping = map_select(plan, crossing=False).subquery("direct_map")
-    ranked = select(
-        mapping.c.target_id,
-        mapping.c.own,
-        mapping.c.src_id,
-        (
-            mapping.c.src_id
-            - func.row_number().over(
-                partition_by=(mapping.c.target_id, mapping.c.own), order_by=mapping.c.src_id
-            )
-        ).label("island"),
-    ).subquery("ranked")
-    rows = db.execute(
-        select(
-            ranked.c.target_id, ranked.c.own, func.min(ranked.c.src_id), func.max(ranked.c.src_id)
-        ).group_by(ranked.c.target_id, ranked.c.own, ranked.c.island)
-    )
-    return [Run(int(t), int(own), int(lo), int(hi)) for t, own, lo, hi in rows]
 
 
 def other_map_has_data(db: Session, batch: Batch, plan: UnitPlan, starts: Sequence[date]) -> bool:
@@ -266,7 +231,7 @@ def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:
 
 
 def try_fast(
-    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot]
+    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot], runs: Sequence[Run]
 ) -> list[AggRow] | None:
     """The cells by the fast path, or ``None`` when it does not apply."""
     if not usable(batch, slots):
@@ -274,4 +239,4 @@ def try_fast(
     starts = sorted({c for slot in slots for c in slot.children})
     if len(starts) > MAX_IN_LIST or other_map_has_data(db, batch, plan, starts):
         return None
-    return aggregate_runs(db, batch, direct_runs(db, plan), slots)
+    return aggregate_runs(db, batch, runs, slots)

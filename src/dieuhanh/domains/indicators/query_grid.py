@@ -31,13 +31,21 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.domains.indicators.catalog import get_indicator_by_id
+from dieuhanh.domains.indicators.query_fast import try_fast
 from dieuhanh.domains.indicators.query_time import (
     children_for,
     source_type,
     stored_types,
+    stored_types_many,
 )
-from dieuhanh.domains.indicators.query_fast import try_fast
-from dieuhanh.domains.indicators.query_units import AggRow, Batch, Slot, aggregate
+from dieuhanh.domains.indicators.query_units import (
+    AggRow,
+    Batch,
+    Run,
+    Slot,
+    aggregate,
+    direct_runs,
+)
 from dieuhanh.domains.indicators.remap import UnitPlan, plan_units
 from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.units import service as units
@@ -174,8 +182,9 @@ def compute_stored(
     cells: dict[CellKey, Cell] = {}
     plans: dict[str, UnitPlan] = {}
     batches: dict[tuple[object, ...], list[_Work]] = defaultdict(list)
+    known = stored_types_many(db, [i.id for i in indicators])
     for indicator in indicators:
-        stored = stored_types(db, indicator.id)
+        stored = known[indicator.id]
         works, unanswered = _works(indicator, stored, request)
         note = NOTE_NOT_STORED if stored else NOTE_NO_DATA
         for want in unanswered:
@@ -190,8 +199,11 @@ def compute_stored(
                 tuple(work.slots.items()),
             )
             batches[key].append(work)
+    runs: dict[str, list[Run]] = {}
     for (source, level, agg_units, agg_time, _slots), works in batches.items():
         plan = _plan(db, request, str(level), plans)
+        if str(level) not in runs:
+            runs[str(level)] = direct_runs(db, plan)
         slots = list(works[0].slots.values())
         batch = Batch(
             tuple(w.indicator.id for w in works),
@@ -201,10 +213,13 @@ def compute_stored(
             request.disagg,
         )
         if agg_units == "wavg":
-            rows = _weighted(db, batch, plan, slots, works, request)
+            rows = _weighted(db, batch, plan, slots, works, request, runs[str(level)])
         else:
-            fast = try_fast(db, batch, plan, slots)
-            rows = fast if fast is not None else aggregate(db, batch, plan, slots)
+            fast = try_fast(db, batch, plan, slots, runs[str(level)])
+            if fast is None:
+                rows = aggregate(db, batch, plan, slots, runs=runs[str(level)])
+            else:
+                rows = fast
         for work in works:
             cells.update(_assemble(work, plan, rows, request))
     return cells
@@ -301,9 +316,10 @@ def _weighted(
     slots: Sequence[Slot],
     works: Sequence[_Work],
     request: Request,
+    runs: Sequence[Run],
 ) -> list[AggRow]:
     """Stage 3 of ``wavg`` in Python: Σ weight·value / Σ weight over units with both."""
-    rows = aggregate(db, batch, plan, slots, per_unit=True)
+    rows = aggregate(db, batch, plan, slots, per_unit=True, runs=runs)
     if not rows:
         return []
     by_code = {w.indicator.id: w.indicator for w in works}

@@ -21,7 +21,7 @@ from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.indicators.catalog import list_indicators, require_action
 from dieuhanh.domains.indicators.formulas import compute
-from dieuhanh.domains.indicators.freshness import assess
+from dieuhanh.domains.indicators.freshness import assess, expectation
 from dieuhanh.domains.indicators.query import (
     READ,
     parse_disagg,
@@ -77,26 +77,34 @@ def overview(
     by_period: dict[Period, list[IndicatorOut]] = defaultdict(list)
     for indicator in indicators:
         by_period[period_for(indicator, requested)].append(indicator)
+    day = today or units.today()
+    on_todays_map = version == units.hierarchy_for(day)
     cells: dict[tuple[str, int, Want], Cell] = {}
     plans: dict[int, Plan] = {}
     for when, members in by_period.items():
-        wants = tuple(dict.fromkeys(w for i in members for w in value_wants(i, when)))
+        # one engine call per period: the values, their plan inputs and the freshness periods
+        wanted = [w for i in members for w in value_wants(i, when, brief=True)]
+        if on_todays_map:
+            for indicator in members:
+                expected = expectation(indicator, day, calendar)
+                wanted += [Want(expected.previous), Want(expected.period)]
+        wants = tuple(dict.fromkeys(wanted))
         cells.update(compute(db, members, Request(version, (target,), wants, breakdown)))
         plans.update(
             load_plans(db, indicator_ids=[i.id for i in members], unit_id=target.id, year=when.year)
         )
-    day = today or units.today()
     fresh = (
         assess(
             db,
             indicators=indicators,
             targets=[target],
-            hierarchy=units.hierarchy_for(day),
+            hierarchy=version,
             today=day,
             calendar=calendar,
             disagg=breakdown,
+            known=cells,
         )
-        if version == units.hierarchy_for(day)
+        if on_todays_map
         else {}
     )
     items: list[OverviewItem] = []

@@ -20,10 +20,10 @@ Rules (the query engine's "over time" half):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
-from sqlalchemy import exists, literal, select
+from sqlalchemy import Integer, String, column, exists, select, values
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.i18n import format_date
@@ -78,17 +78,30 @@ def period_range(first: Period, last: Period, *, limit: int) -> list[Period]:
     return out
 
 
+def stored_types_many(
+    db: Session, indicator_ids: Iterable[int]
+) -> dict[int, frozenset[PeriodType]]:
+    """The period types each indicator has values at: one primary-key probe per indicator
+    and type, all in one statement (a ``DISTINCT`` would read every row of the indicator)."""
+    ids = sorted(set(indicator_ids))
+    if not ids:
+        return {}
+    pairs = (
+        values(column("i", Integer), column("t", String), name="pairs")
+        .data([(i, kind.value) for i in ids for kind in PeriodType])
+        .cte("pairs")
+    )
+    o = Observation.__table__.alias("o")
+    found = exists().where(o.c.indicator_id == pairs.c.i, o.c.period_type == pairs.c.t)
+    out: dict[int, set[PeriodType]] = {i: set() for i in ids}
+    for indicator_id, kind in db.execute(select(pairs.c.i, pairs.c.t).where(found)):
+        out[indicator_id].add(PeriodType(kind))
+    return {i: frozenset(kinds) for i, kinds in out.items()}
+
+
 def stored_types(db: Session, indicator_id: int) -> frozenset[PeriodType]:
-    """The period types an indicator has values at: one primary-key probe per type, all in
-    one round trip (a ``DISTINCT`` would read every row of the indicator)."""
-    probes = [
-        exists()
-        .where(Observation.indicator_id == indicator_id, Observation.period_type == kind.value)
-        .label(kind.value)
-        for kind in PeriodType
-    ]
-    row = db.execute(select(literal(1), *probes)).one()
-    return frozenset(kind for kind, found in zip(PeriodType, row[1:], strict=True) if found)
+    """The period types one indicator has values at."""
+    return stored_types_many(db, [indicator_id])[indicator_id]
 
 
 def source_type(requested: PeriodType, stored: frozenset[PeriodType]) -> PeriodType | None:

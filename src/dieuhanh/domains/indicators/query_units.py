@@ -17,14 +17,17 @@ Order matters for non-linear pairs (the sum over communes of each commune's late
 is not the latest of the province sums when a commune is late), so time comes before units.
 
 **Access paths.** Observations are read along their primary key
-``(indicator, period_type, period_start, unit, disagg)``: a range of periods for every unit
-when the targets cover many units (a roll-up to the 34 provinces), or point look-ups of the
-few units concerned when they do not (one province's overview). Data of the other hierarchy
-is read unit by unit through ``ix_observations_unit`` (most legacy units have none after
-2025, and a missed probe costs next to nothing). SQLite plans joins without statistics and
-sometimes loops the small side outside a range scan (a 100× slowdown), so on SQLite the
-join order and the index are fixed (``CROSS JOIN`` and ``INDEXED BY``, see
-:class:`OrderedJoin`); PostgreSQL plans them well and gets a plain join.
+``(indicator, period_type, period_start, unit, disagg)``. A target's own units are usually a
+few *runs of consecutive ids* (a province's communes are loaded together), so they are read
+as ordered key ranges ``unit_id BETWEEN lo AND hi`` per indicator and period (:class:`Run`);
+with too many runs (thousands of scattered targets) the range of periods is scanned for
+every unit and joined to the unit map instead. Data of the other hierarchy is read unit by
+unit through ``ix_observations_unit`` (most legacy units have none after 2025, and a missed
+probe costs next to nothing). SQLite plans joins without statistics and sometimes loops the
+small side outside a range scan (a 100× slowdown), so on SQLite the join order and the index
+are fixed (``CROSS JOIN`` and ``INDEXED BY``, see :class:`OrderedJoin`); PostgreSQL plans
+them well and gets a plain join. When no re-mapping is needed and the aggregations allow it,
+:mod:`.query_fast` answers without the final sort.
 """
 
 from __future__ import annotations
@@ -106,6 +109,10 @@ def _plain_join(element: OrderedJoin, compiler: Any, **kw: Any) -> str:
     return text
 
 
+# Range reads beat one scan of every unit while runs × periods × indicators stays below this.
+MAX_SEEKS = 20_000
+
+
 # --- the batch -----------------------------------------------------------------------------
 
 
@@ -158,6 +165,39 @@ class AggRow:
     unit_id: int | None = None
 
 
+@dataclass(frozen=True)
+class Run:
+    """Consecutive unit ids ``lo``..``hi`` whose own values count for a target."""
+
+    target_id: int
+    own: int
+    lo: int
+    hi: int
+
+
+def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
+    """The plan's direct (not re-mapped) units as runs of consecutive ids per target,
+    found in the database (gaps and islands: id minus its rank is constant along a run)."""
+    mapping = map_select(plan, crossing=False).subquery("direct_map")
+    ranked = select(
+        mapping.c.target_id,
+        mapping.c.own,
+        mapping.c.src_id,
+        (
+            mapping.c.src_id
+            - func.row_number().over(
+                partition_by=(mapping.c.target_id, mapping.c.own), order_by=mapping.c.src_id
+            )
+        ).label("island"),
+    ).subquery("ranked")
+    rows = db.execute(
+        select(
+            ranked.c.target_id, ranked.c.own, func.min(ranked.c.src_id), func.max(ranked.c.src_id)
+        ).group_by(ranked.c.target_id, ranked.c.own, ranked.c.island)
+    )
+    return [Run(int(t), int(own), int(lo), int(hi)) for t, own, lo, hi in rows]
+
+
 def _indicator_filter(column_: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     return column_ == ids[0] if len(ids) == 1 else column_.in_(list(ids))  # type: ignore[no-any-return]
 
@@ -208,7 +248,9 @@ def _across_value(operator: str, value: Any) -> ColumnElement[Any]:
     return case((func.count(value) == 1, func.max(value)), else_=None)  # none
 
 
-def _stage1(batch: Batch, plan: UnitPlan, slots: Sequence[Slot]) -> FromClause | None:
+def _stage1(
+    batch: Batch, plan: UnitPlan, slots: Sequence[Slot], runs: Sequence[Run] | None
+) -> FromClause | None:
     """Per (target, reporting unit, own?, indicator, stored period): one value."""
     children = sorted({c for slot in slots for c in slot.children})
     if not children or not plan.targets:
@@ -222,26 +264,53 @@ def _stage1(batch: Batch, plan: UnitPlan, slots: Sequence[Slot]) -> FromClause |
         o.c.period_type == batch.source.value,
         _period_filter(o.c.period_start, children),
         o.c.disagg == batch.disagg,
-        umap.c.remapped == 0,
     ]
-    if plan.source_units <= POINT_LOOKUP_UNITS:
-        joined: Join = PrimaryKeyLookup(umap, o, o.c.unit_id == umap.c.src_id)
-    else:
-        joined = OrderedJoin(o, umap, umap.c.src_id == o.c.unit_id)
-    direct = (
-        select(
-            umap.c.target_id.label("t"),
-            umap.c.unit_id.label("r"),
-            umap.c.own.label("own"),
-            o.c.indicator_id.label("i"),
-            o.c.period_start.label("p"),
-            o.c.value.label("v"),
-            o.c.status.label("s"),
-            literal(0).label("rm"),
+    if runs and len(runs) * len(ids) * len(children) <= MAX_SEEKS:
+        # a unit's own values: ordered ranges of ids, the unit being the row's own
+        rng = (
+            values(
+                column("t", Integer),
+                column("own", Integer),
+                column("lo", Integer),
+                column("hi", Integer),
+                name="rng",
+            )
+            .data([(r.target_id, r.own, r.lo, r.hi) for r in runs])
+            .cte("rng")
         )
-        .select_from(joined)
-        .where(*filters)
-    )
+        direct = (
+            select(
+                rng.c.t.label("t"),
+                o.c.unit_id.label("r"),
+                rng.c.own.label("own"),
+                o.c.indicator_id.label("i"),
+                o.c.period_start.label("p"),
+                o.c.value.label("v"),
+                o.c.status.label("s"),
+                literal(0).label("rm"),
+            )
+            .select_from(PrimaryKeyLookup(rng, o, o.c.unit_id.between(rng.c.lo, rng.c.hi)))
+            .where(*filters)
+        )
+    else:
+        if plan.source_units <= POINT_LOOKUP_UNITS:
+            joined: Join = PrimaryKeyLookup(umap, o, o.c.unit_id == umap.c.src_id)
+        else:
+            joined = OrderedJoin(o, umap, umap.c.src_id == o.c.unit_id)
+        direct = (
+            select(
+                umap.c.target_id.label("t"),
+                umap.c.unit_id.label("r"),
+                umap.c.own.label("own"),
+                o.c.indicator_id.label("i"),
+                o.c.period_start.label("p"),
+                o.c.value.label("v"),
+                o.c.status.label("s"),
+                literal(0).label("rm"),
+            )
+            .select_from(joined)
+            .where(*filters, umap.c.remapped == 0)
+        )
     if not crossing_starts:
         return direct.subquery("v")
     x = OBS.alias("x")
@@ -354,11 +423,17 @@ def _stage3(batch: Batch, tv: FromClause) -> Select[Any]:
 
 
 def aggregate(
-    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot], *, per_unit: bool = False
+    db: Session,
+    batch: Batch,
+    plan: UnitPlan,
+    slots: Sequence[Slot],
+    *,
+    per_unit: bool = False,
+    runs: Sequence[Run] | None = None,
 ) -> list[AggRow]:
     """Stages 1–3 (or 1–2 with ``per_unit``: one row per reporting unit, for weighted
     averages and explanations)."""
-    v = _stage1(batch, plan, slots)
+    v = _stage1(batch, plan, slots, runs)
     if v is None:
         return []
     tv = _stage2(batch, v, slots)
@@ -416,19 +491,75 @@ def latest_present(
     disagg: str = "",
 ) -> dict[tuple[int, int], date]:
     """Per (indicator, target): the start of the latest stored period any of its units (or
-    itself) has, read unit by unit through ``ix_observations_unit``."""
+    itself) has. Each unit's latest is one seek to the end of its entries in
+    ``ix_observations_unit`` (a correlated ``max``), so the cost does not grow with history."""
     if not plan.targets or not indicator_ids:
         return {}
     umap = map_select(plan, crossing=False).cte("umap").prefix_with("MATERIALIZED")
+    ids = values(column("i", Integer), name="ids").data([(i,) for i in indicator_ids]).cte("ids")
     o = OBS.alias("o")
-    statement = (
-        select(o.c.indicator_id, umap.c.target_id, func.max(o.c.period_start))
-        .select_from(UnitIndexLookup(umap, o, o.c.unit_id == umap.c.src_id))
+    newest = (
+        select(func.max(o.c.period_start))
         .where(
-            _indicator_filter(o.c.indicator_id, indicator_ids),
+            o.c.unit_id == umap.c.src_id,
+            o.c.indicator_id == ids.c.i,
             o.c.period_type == source.value,
             o.c.disagg == disagg,
         )
-        .group_by(o.c.indicator_id, umap.c.target_id)
+        .correlate_except(o)
+        .scalar_subquery()
+    )
+    per_unit = (
+        select(ids.c.i.label("i"), umap.c.target_id.label("t"), newest.label("latest"))
+        .select_from(umap.join(ids, literal(True)))
+        .subquery("per_unit")
+    )
+    statement = select(per_unit.c.i, per_unit.c.t, func.max(per_unit.c.latest)).group_by(
+        per_unit.c.i, per_unit.c.t
+    )
+    return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}
+
+
+def latest_in_runs(
+    db: Session,
+    *,
+    indicator_ids: Sequence[int],
+    source: PeriodType,
+    runs: Sequence[Run],
+    since: date,
+    disagg: str = "",
+) -> dict[tuple[int, int], date]:
+    """Per (indicator, target): the latest stored period since ``since`` of the target's
+    runs of units — read backwards along the primary key from the newest period, which stops
+    at the first hit (usually in the last period). Pairs with nothing since ``since`` are
+    absent: :func:`latest_present` answers those unit by unit."""
+    if not runs or not indicator_ids:
+        return {}
+    rng = (
+        values(column("t", Integer), column("lo", Integer), column("hi", Integer), name="rng")
+        .data([(r.target_id, r.lo, r.hi) for r in runs])
+        .cte("rng")
+    )
+    ids = values(column("i", Integer), name="ids").data([(i,) for i in indicator_ids]).cte("ids")
+    o = OBS.alias("o")
+    newest = (
+        select(func.max(o.c.period_start))
+        .where(
+            o.c.indicator_id == ids.c.i,
+            o.c.period_type == source.value,
+            o.c.period_start >= since,
+            o.c.unit_id.between(rng.c.lo, rng.c.hi),
+            o.c.disagg == disagg,
+        )
+        .correlate_except(o)
+        .scalar_subquery()
+    )
+    per_run = (
+        select(ids.c.i.label("i"), rng.c.t.label("t"), newest.label("latest"))
+        .select_from(rng.join(ids, literal(True)))
+        .subquery("per_run")
+    )
+    statement = select(per_run.c.i, per_run.c.t, func.max(per_run.c.latest)).group_by(
+        per_run.c.i, per_run.c.t
     )
     return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}
