@@ -426,9 +426,11 @@ def test_want_keys_cover_every_request(session: Session) -> None:
 @pytest.mark.parametrize(
     ("agg_units", "agg_time"), [("sum", "sum"), ("avg", "sum"), ("max", "max"), ("min", "min")]
 )
-def test_fast_path_agrees_with_the_general_statement(
+def test_every_access_path_gives_the_same_cells(
     session: Session, monkeypatch: pytest.MonkeyPatch, agg_units: str, agg_time: str
 ) -> None:
+    """The fast path (SQLite), the general statement reading key ranges, and the general
+    statement joining the unit map agree on values, coverage and status."""
     from dieuhanh.domains.indicators import query_grid
 
     ind = indicator(
@@ -445,11 +447,17 @@ def test_fast_path_agrees_with_the_general_statement(
         put(session, ind, code, month, value, status="p" if value == 2 else "f")
     targets = [unit(session, c) for c in ("48", HAI_VAN, LIEN_CHIEU, "01", "VN")]
     periods = ["2026-01", "2026-02", "2026-03", "2026Q1"]
-    fast = grid(session, [ind], targets, periods)
-    ytd_fast = grid(session, [ind], targets, ["2026-02"], ytd=True)
-    monkeypatch.setattr(query_grid, "try_fast", lambda *args: None)
-    general = grid(session, [ind], targets, periods)
-    ytd_general = grid(session, [ind], targets, ["2026-02"], ytd=True)
-    assert fast == general
-    assert ytd_fast == ytd_general
-    assert fast[("Q_PATHS", "48", "2026-03")].value == 40
+
+    def both() -> tuple[dict[tuple[str, str, str], Cell], dict[tuple[str, str, str], Cell]]:
+        return (
+            grid(session, [ind], targets, periods),
+            grid(session, [ind], targets, ["2026-02"], ytd=True),
+        )
+
+    default = both()
+    monkeypatch.setattr(query_grid, "try_fast", lambda *args, **kwargs: None)
+    general_ranges = both()
+    monkeypatch.setattr(query_grid, "direct_runs", lambda *args, **kwargs: [])
+    general_join = both()
+    assert default == general_ranges == general_join
+    assert default[0][("Q_PATHS", "48", "2026-03")].value == 40

@@ -38,16 +38,11 @@ from dieuhanh.domains.indicators.query_time import (
     stored_types_many,
     window,
 )
-from dieuhanh.domains.indicators.query_units import (
-    direct_runs,
-    latest_in_runs,
-    latest_present,
-)
+from dieuhanh.domains.indicators.query_units import latest_present
 from dieuhanh.domains.indicators.remap import plan_units
 from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.units.schemas import UnitOut
 
-RECENT_YEARS = 2
 DATA_UNTIL = N_("data up to %(date)s")
 NO_DATA_YET = N_("no data yet")
 STATUS_TEXT = {
@@ -116,6 +111,16 @@ def _arrived(cell: Cell | None) -> bool:
     )
 
 
+def recent_periods(indicator: IndicatorOut, expected: Expectation, today: date) -> list[Period]:
+    """The periods whose cells freshness reads: the expected one, the one before, and any
+    newer ones up to today's (already reported early, they move "data until" forward)."""
+    current = Period.containing(expected.period.type, today)
+    periods = [expected.previous, expected.period]
+    while periods[-1] < current:
+        periods.append(periods[-1].next())
+    return periods
+
+
 def assess(
     db: Session,
     *,
@@ -127,21 +132,38 @@ def assess(
     disagg: str = "",
     known: Mapping[tuple[str, int, Want], Cell] | None = None,
 ) -> dict[tuple[str, int], Freshness]:
-    """Freshness of each indicator for each target unit, keyed by (code, unit id): one
-    engine call per expected period (none for cells already ``known``: the overview computes
-    them with its values) and one latest-period read per stored type and level."""
+    """Freshness of each indicator for each target unit, keyed by (code, unit id).
+
+    One engine call per set of recent periods (none for cells already ``known``: the
+    overview computes them with its values). "Data until" comes from those cells when a
+    recent period has data, else from each unit's newest entry (one index seek per unit)."""
     expected = {i.code: expectation(i, today, calendar) for i in indicators}
+    recent = {i.code: recent_periods(i, expected[i.code], today) for i in indicators}
     cells: dict[tuple[str, int, Want], Cell] = dict(known or {})
-    groups: dict[tuple[Period, Period], list[IndicatorOut]] = defaultdict(list)
+    groups: dict[tuple[Period, ...], list[IndicatorOut]] = defaultdict(list)
     for indicator in indicators:
-        e = expected[indicator.code]
-        wanted = [(indicator.code, t.id, Want(p)) for t in targets for p in (e.previous, e.period)]
+        periods = recent[indicator.code]
+        wanted = [(indicator.code, t.id, Want(p)) for t in targets for p in periods]
         if not all(key in cells for key in wanted):
-            groups[(e.previous, e.period)].append(indicator)
-    for periods, members in groups.items():
-        request = Request.of(hierarchy, targets, periods, disagg=disagg)
+            groups[tuple(periods)].append(indicator)
+    for group, members in groups.items():
+        request = Request.of(hierarchy, targets, group, disagg=disagg)
         cells.update(compute(db, members, request))
-    until = _data_until(db, indicators, targets, hierarchy, disagg, today)
+    until: dict[tuple[int, int], date] = {}
+    older: list[IndicatorOut] = []
+    for indicator in indicators:
+        for target in targets:
+            present = [
+                p
+                for p in recent[indicator.code]
+                if cells[(indicator.code, target.id, Want(p))].value is not None
+            ]
+            if present:
+                until[(indicator.id, target.id)] = window(indicator.cadence, present[-1])[1]
+            elif not indicator.formula and indicator not in older:
+                older.append(indicator)
+    for key, last_day in _data_until(db, older, targets, hierarchy, disagg).items():
+        until.setdefault(key, last_day)
     out: dict[tuple[str, int], Freshness] = {}
     for indicator in indicators:
         e = expected[indicator.code]
@@ -149,13 +171,10 @@ def assess(
             latest = cells[(indicator.code, target.id, Want(e.period))]
             previous = cells[(indicator.code, target.id, Want(e.previous))]
             day = until.get((indicator.id, target.id))
-            any_data = day is not None or (
-                bool(indicator.formula) and (latest.value is not None or previous.value is not None)
-            )
             status = status_of(
                 arrived=_arrived(latest),
                 previous_arrived=_arrived(previous),
-                any_data=any_data,
+                any_data=day is not None,
                 today=today,
                 expected=e,
             )
@@ -169,40 +188,25 @@ def _data_until(
     targets: Sequence[UnitOut],
     hierarchy: str,
     disagg: str,
-    today: date,
 ) -> dict[tuple[int, int], date]:
-    """The last day of the latest period present, per (indicator id, target id): first
-    backwards from the newest period over the targets' runs of units (fast when the data is
-    recent), then unit by unit for what was not found in the last ``RECENT_YEARS``."""
+    """The last day of the latest period present, per (indicator id, target id), from each
+    unit's newest entry in ``ix_observations_unit`` (for data older than the recent cells)."""
+    if not indicators:
+        return {}
     groups: dict[tuple[PeriodType, str], list[IndicatorOut]] = defaultdict(list)
-    stored = stored_types_many(db, [i.id for i in indicators if not i.formula])
+    stored = stored_types_many(db, [i.id for i in indicators])
     for indicator in indicators:
-        if indicator.formula:
-            continue
         kind = cadence_type(indicator.cadence)
         source = source_type(kind, stored[indicator.id])
         if source is not None:
             groups[(source, indicator.report_level)].append(indicator)
-    since = date(today.year - RECENT_YEARS, 1, 1)
     out: dict[tuple[int, int], date] = {}
     for (source, level), members in groups.items():
         plan = plan_units(db, targets=targets, hierarchy=hierarchy, report_level=level)
         cadence = {i.id: i.cadence for i in members}
-        ids = list(cadence)
-        found = latest_in_runs(
-            db,
-            indicator_ids=ids,
-            source=source,
-            runs=direct_runs(db, plan),
-            since=since,
-            disagg=disagg,
+        found = latest_present(
+            db, indicator_ids=list(cadence), source=source, plan=plan, disagg=disagg
         )
-        missing = sorted({i for i in ids for t in targets if (i, t.id) not in found})
-        if missing:
-            older = latest_present(
-                db, indicator_ids=missing, source=source, plan=plan, disagg=disagg
-            )
-            found.update({k: v for k, v in older.items() if k not in found})
         for (indicator_id, target_id), start in found.items():
             period = Period.containing(source, start)
             out[(indicator_id, target_id)] = window(cadence[indicator_id], period)[1]

@@ -231,12 +231,14 @@ def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:
 
 
 def try_fast(
-    db: Session, batch: Batch, plan: UnitPlan, slots: Sequence[Slot], runs: Sequence[Run]
+    db: Session, batch: Batch, slots: Sequence[Slot], runs: Sequence[Run], *, crossing: bool
 ) -> list[AggRow] | None:
-    """The cells by the fast path, or ``None`` when it does not apply."""
-    if not usable(batch, slots):
+    """The cells by the fast path, or ``None`` when it does not apply: on SQLite only
+    (PostgreSQL aggregates by hashing, so the general statement is the faster one there)
+    and when the other map has no data to re-map (``crossing`` False)."""
+    if crossing or not usable(batch, slots) or db.get_bind().dialect.name != "sqlite":
         return None
-    starts = sorted({c for slot in slots for c in slot.children})
-    if len(starts) > MAX_IN_LIST or other_map_has_data(db, batch, plan, starts):
+    starts = {c for slot in slots for c in slot.children}
+    if len(starts) > MAX_IN_LIST:
         return None
     return aggregate_runs(db, batch, runs, slots)

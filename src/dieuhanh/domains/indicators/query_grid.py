@@ -31,7 +31,7 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.domains.indicators.catalog import get_indicator_by_id
-from dieuhanh.domains.indicators.query_fast import try_fast
+from dieuhanh.domains.indicators.query_fast import other_map_has_data, try_fast
 from dieuhanh.domains.indicators.query_time import (
     children_for,
     source_type,
@@ -200,10 +200,12 @@ def compute_stored(
             )
             batches[key].append(work)
     runs: dict[str, list[Run]] = {}
+    sqlite = db.get_bind().dialect.name == "sqlite"
     for (source, level, agg_units, agg_time, _slots), works in batches.items():
         plan = _plan(db, request, str(level), plans)
         if str(level) not in runs:
-            runs[str(level)] = direct_runs(db, plan)
+            # key ranges suit SQLite; PostgreSQL plans a range join badly, so it joins by id
+            runs[str(level)] = direct_runs(db, plan) if sqlite else []
         slots = list(works[0].slots.values())
         batch = Batch(
             tuple(w.indicator.id for w in works),
@@ -212,12 +214,15 @@ def compute_stored(
             source,  # type: ignore[arg-type]
             request.disagg,
         )
+        starts = sorted({c for slot in slots for c in slot.children})
+        crossing = other_map_has_data(db, batch, plan, starts)
+        unit_runs = runs[str(level)] or None
         if agg_units == "wavg":
-            rows = _weighted(db, batch, plan, slots, works, request, runs[str(level)])
+            rows = _weighted(db, batch, plan, slots, works, request, unit_runs, crossing)
         else:
-            fast = try_fast(db, batch, plan, slots, runs[str(level)])
+            fast = try_fast(db, batch, slots, runs[str(level)], crossing=crossing)
             if fast is None:
-                rows = aggregate(db, batch, plan, slots, runs=runs[str(level)])
+                rows = aggregate(db, batch, plan, slots, runs=unit_runs, crossing=crossing)
             else:
                 rows = fast
         for work in works:
@@ -316,10 +321,11 @@ def _weighted(
     slots: Sequence[Slot],
     works: Sequence[_Work],
     request: Request,
-    runs: Sequence[Run],
+    runs: Sequence[Run] | None,
+    crossing: bool,
 ) -> list[AggRow]:
     """Stage 3 of ``wavg`` in Python: Σ weight·value / Σ weight over units with both."""
-    rows = aggregate(db, batch, plan, slots, per_unit=True, runs=runs)
+    rows = aggregate(db, batch, plan, slots, per_unit=True, runs=runs, crossing=crossing)
     if not rows:
         return []
     by_code = {w.indicator.id: w.indicator for w in works}

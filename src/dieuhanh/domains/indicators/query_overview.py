@@ -21,7 +21,7 @@ from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.indicators.catalog import list_indicators, require_action
 from dieuhanh.domains.indicators.formulas import compute
-from dieuhanh.domains.indicators.freshness import assess, expectation
+from dieuhanh.domains.indicators.freshness import assess, expectation, recent_periods
 from dieuhanh.domains.indicators.query import (
     READ,
     parse_disagg,
@@ -87,7 +87,7 @@ def overview(
         if on_todays_map:
             for indicator in members:
                 expected = expectation(indicator, day, calendar)
-                wanted += [Want(expected.previous), Want(expected.period)]
+                wanted += [Want(p) for p in recent_periods(indicator, expected, day)]
         wants = tuple(dict.fromkeys(wanted))
         cells.update(compute(db, members, Request(version, (target,), wants, breakdown)))
         plans.update(

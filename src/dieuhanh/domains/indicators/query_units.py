@@ -32,7 +32,8 @@ them well and gets a plain join. When no re-mapping is needed and the aggregatio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -49,6 +50,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     union_all,
     values,
 )
@@ -249,13 +251,17 @@ def _across_value(operator: str, value: Any) -> ColumnElement[Any]:
 
 
 def _stage1(
-    batch: Batch, plan: UnitPlan, slots: Sequence[Slot], runs: Sequence[Run] | None
+    batch: Batch,
+    plan: UnitPlan,
+    slots: Sequence[Slot],
+    runs: Sequence[Run] | None,
+    crossing: bool,
 ) -> FromClause | None:
     """Per (target, reporting unit, own?, indicator, stored period): one value."""
     children = sorted({c for slot in slots for c in slot.children})
     if not children or not plan.targets:
         return None
-    crossing_starts = [c for c in children if in_other_era(plan.hierarchy, c)]
+    crossing_starts = [c for c in children if crossing and in_other_era(plan.hierarchy, c)]
     umap = map_select(plan, crossing=bool(crossing_starts)).cte("umap").prefix_with("MATERIALIZED")
     ids = batch.indicator_ids
     o = OBS.alias("o")
@@ -430,12 +436,42 @@ def aggregate(
     *,
     per_unit: bool = False,
     runs: Sequence[Run] | None = None,
+    crossing: bool = True,
 ) -> list[AggRow]:
     """Stages 1–3 (or 1–2 with ``per_unit``: one row per reporting unit, for weighted
-    averages and explanations)."""
-    v = _stage1(batch, plan, slots, runs)
+    averages and explanations). ``runs`` (SQLite) read a target's units as key ranges;
+    ``crossing=False`` says the other map has no data for these periods (leave it out)."""
+    v = _stage1(batch, plan, slots, runs, crossing)
     if v is None:
         return []
+    with _planner(db, scan=plan.source_units > POINT_LOOKUP_UNITS):
+        return _run(db, batch, slots, v, per_unit=per_unit)
+
+
+@contextlib.contextmanager
+def _planner(db: Session, *, scan: bool) -> Iterator[None]:
+    """PostgreSQL only: settings for one analytical statement, restored after it. Its
+    estimates for the unit map (a CTE) are far too low, so a roll-up over many units would
+    loop over the unit index; hash joins and aggregates in memory are what such a read
+    needs (and compiling it to machine code costs more than it saves)."""
+    if db.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    settings = {"jit": "off", "work_mem": "64MB"}
+    if scan:  # the unit map is thousands of rows, not the tens PostgreSQL guesses
+        settings |= {"enable_nestloop": "off", "enable_sort": "off"}
+    for name, setting in settings.items():
+        db.execute(text(f"SET LOCAL {name} = '{setting}'"))
+    try:
+        yield
+    finally:
+        for name in settings:
+            db.execute(text(f"SET LOCAL {name} TO DEFAULT"))
+
+
+def _run(
+    db: Session, batch: Batch, slots: Sequence[Slot], v: FromClause, *, per_unit: bool
+) -> list[AggRow]:
     tv = _stage2(batch, v, slots)
     # with no period table the key is the stored period's start: map it to its slot
     by_start = {slot.children[0]: slot.key for slot in slots} if _one_to_one(slots) else None
@@ -516,50 +552,5 @@ def latest_present(
     )
     statement = select(per_unit.c.i, per_unit.c.t, func.max(per_unit.c.latest)).group_by(
         per_unit.c.i, per_unit.c.t
-    )
-    return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}
-
-
-def latest_in_runs(
-    db: Session,
-    *,
-    indicator_ids: Sequence[int],
-    source: PeriodType,
-    runs: Sequence[Run],
-    since: date,
-    disagg: str = "",
-) -> dict[tuple[int, int], date]:
-    """Per (indicator, target): the latest stored period since ``since`` of the target's
-    runs of units — read backwards along the primary key from the newest period, which stops
-    at the first hit (usually in the last period). Pairs with nothing since ``since`` are
-    absent: :func:`latest_present` answers those unit by unit."""
-    if not runs or not indicator_ids:
-        return {}
-    rng = (
-        values(column("t", Integer), column("lo", Integer), column("hi", Integer), name="rng")
-        .data([(r.target_id, r.lo, r.hi) for r in runs])
-        .cte("rng")
-    )
-    ids = values(column("i", Integer), name="ids").data([(i,) for i in indicator_ids]).cte("ids")
-    o = OBS.alias("o")
-    newest = (
-        select(func.max(o.c.period_start))
-        .where(
-            o.c.indicator_id == ids.c.i,
-            o.c.period_type == source.value,
-            o.c.period_start >= since,
-            o.c.unit_id.between(rng.c.lo, rng.c.hi),
-            o.c.disagg == disagg,
-        )
-        .correlate_except(o)
-        .scalar_subquery()
-    )
-    per_run = (
-        select(ids.c.i.label("i"), rng.c.t.label("t"), newest.label("latest"))
-        .select_from(rng.join(ids, literal(True)))
-        .subquery("per_run")
-    )
-    statement = select(per_run.c.i, per_run.c.t, func.max(per_run.c.latest)).group_by(
-        per_run.c.i, per_run.c.t
     )
     return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}
