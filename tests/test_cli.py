@@ -13,6 +13,11 @@ from dieuhanh.core.db import Database
 from dieuhanh.migrations import runner
 
 cli = CliRunner()
+ROLLUPS = (
+    "SELECT indicator_id, period_type, period_start, unit_id, disagg, level_rank, total, "
+    "reported, lowest, highest, provisional FROM observation_rollups "
+    "ORDER BY indicator_id, period_type, period_start, unit_id, disagg, level_rank"
+)
 
 
 @pytest.fixture
@@ -56,7 +61,14 @@ def test_demo_sets_up_once_and_reuses_everything(
     with db.reading() as s:
         units = s.execute(text("SELECT count(*) FROM units WHERE level = 'commune'")).scalar()
         users = s.execute(select(func.count()).select_from(text("users"))).scalar()
+        kept = s.execute(text(ROLLUPS)).all()
+    # the roll-ups kept while the demo wrote equal a recomputation from the observations
+    rebuilt = cli.invoke(app, ["indicators", "rebuild-rollups"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    with db.reading() as s:
+        assert s.execute(text(ROLLUPS)).all() == kept
     db.dispose()
+    assert len(kept) > 1000
     assert units == 10_035 + 3_321
     assert users == 5
 

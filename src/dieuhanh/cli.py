@@ -21,6 +21,7 @@ from dieuhanh.core.i18n import compile_catalogs
 from dieuhanh.core.security import Role
 from dieuhanh.core.settings import Settings
 from dieuhanh.domains.auth import service as auth_service
+from dieuhanh.domains.indicators import service as indicators_service
 from dieuhanh.domains.units import service as units_service
 from dieuhanh.migrations import runner
 from dieuhanh.web.app import create_app
@@ -32,12 +33,14 @@ audit_app = typer.Typer(help="Audit log", no_args_is_help=True)
 units_app = typer.Typer(help="Administrative units", no_args_is_help=True)
 i18n_app = typer.Typer(help="Translations", no_args_is_help=True)
 components_app = typer.Typer(help="Component packs (hợp phần)", no_args_is_help=True)
+indicators_app = typer.Typer(help="Indicators engine", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(units_app, name="units")
 app.add_typer(i18n_app, name="i18n")
 app.add_typer(components_app, name="components")
+app.add_typer(indicators_app, name="indicators")
 console = Console()
 
 ProgressFn = Callable[[str, int, int], None]
@@ -83,6 +86,9 @@ def _load_units(database: Database, settings: Settings, data_dir: Path | None = 
             report = units_service.load_reference_data(
                 db=db, home_province=settings.home_province, progress=progress, data_dir=data_dir
             )
+            if not report.skipped:
+                # the units' closure changed: the roll-ups kept per ancestor follow it
+                indicators_service.rebuild_rollups(db)
     except ProblemError as exc:
         _print_problem(exc)
         console.print("[red]Nothing was written.[/red]")
@@ -156,6 +162,20 @@ def components_list() -> None:
             f"{pack.code}\t{pack.info.name_vi}\t{pack.origin}\t"
             f"{len(catalog.indicators)} indicators, {len(catalog.validation_rules)} rules"
         )
+
+
+@indicators_app.command("rebuild-rollups")
+def indicators_rebuild_rollups() -> None:
+    """Recompute the roll-ups kept on write from the stored observations (they are kept up
+    to date by every write; this is for checking them or after restoring a backup)."""
+    settings = Settings()
+    database = Database(settings.database_url)
+    try:
+        with console.status("Recomputing roll-ups…"), database.transaction() as db:
+            rows = indicators_service.rebuild_rollups(db)
+    finally:
+        database.dispose()
+    console.print(f"[green]Roll-ups:[/green] {rows:,} rows")
 
 
 @db_app.command("upgrade")

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import Database
+from dieuhanh.domains.indicators import rollups
 from dieuhanh.domains.indicators.models import Observation
 from dieuhanh.domains.units import service as units
 from tests.fixtures.indicators import make_indicator
@@ -106,6 +107,7 @@ def seed_export_data(db: Session) -> None:
             )
         )
     db.flush()
+    rollups.rebuild(db)  # written straight into the table: bring the roll-ups along
 
 
 def seed_committed(database: Database) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.periods import Period, PeriodError
 from dieuhanh.core.security import Actor, Role
-from dieuhanh.domains.indicators import service
+from dieuhanh.domains.indicators import rollups, service
 from dieuhanh.domains.indicators.formulas import compute
 from dieuhanh.domains.indicators.models import Observation
 from dieuhanh.domains.indicators.query_grid import Cell, Request, Want
@@ -52,7 +52,8 @@ def put(
     disagg: str = "",
     source: str = "test",
 ) -> None:
-    """One observation written straight into the table (the write path is tested elsewhere)."""
+    """One observation written straight into the table (the write path is tested elsewhere),
+    with its roll-ups."""
     p = Period.parse(period)
     version = hierarchy or units.hierarchy_for(p.end)
     session.execute(
@@ -71,6 +72,9 @@ def put(
             revision=1,
         )
     )
+    # as the ingestion path does: the roll-ups kept on write follow every new value
+    key = (ind.id, p.type.value, p.start, unit(session, unit_code, version).id, disagg)
+    rollups.refresh(session, inserted=[(key, value, status)], corrected=[])
 
 
 def grid(
@@ -429,8 +433,9 @@ def test_want_keys_cover_every_request(session: Session) -> None:
 def test_every_access_path_gives_the_same_cells(
     session: Session, monkeypatch: pytest.MonkeyPatch, agg_units: str, agg_time: str
 ) -> None:
-    """The fast path (SQLite), the general statement reading key ranges, and the general
-    statement joining the unit map agree on values, coverage and status."""
+    """The roll-ups kept on write, the fast path (SQLite), the general statement reading key
+    ranges, and the general statement joining the unit map agree on values, coverage and
+    status."""
     from dieuhanh.domains.indicators import query_grid
 
     ind = indicator(
@@ -455,9 +460,105 @@ def test_every_access_path_gives_the_same_cells(
         )
 
     default = both()
+    monkeypatch.setattr(query_grid, "answer_from_rollups", lambda *args, **kwargs: None)
+    no_rollups = both()
     monkeypatch.setattr(query_grid, "try_fast", lambda *args, **kwargs: None)
     general_ranges = both()
     monkeypatch.setattr(query_grid, "direct_runs", lambda *args, **kwargs: [])
     general_join = both()
-    assert default == general_ranges == general_join
+    assert default == no_rollups == general_ranges == general_join
     assert default[0][("Q_PATHS", "48", "2026-03")].value == 40
+
+
+# --- the roll-ups kept on write answer complete periods exactly ---------------------------------
+
+COMBINATIONS = [
+    ("sum", "sum", True),
+    ("sum", "avg", True),
+    ("avg", "avg", True),
+    ("avg", "sum", True),
+    ("min", "min", True),
+    ("max", "max", True),
+    ("sum", "last", True),
+    ("avg", "first", True),
+    ("sum", "max", False),  # a sum of each unit's maximum: not a function of the roll-ups
+    ("max", "sum", False),
+]
+
+
+@pytest.mark.parametrize(("agg_units", "agg_time", "settles_quarter"), COMBINATIONS)
+def test_rollups_agree_with_the_observations_when_every_commune_reports(
+    session: Session,
+    monkeypatch: pytest.MonkeyPatch,
+    agg_units: str,
+    agg_time: str,
+    settles_quarter: bool,
+) -> None:
+    """Every commune of 48 reports January to March (February one short): the quarter and
+    the year to date come from the roll-ups only where that is exact, and every cell equals
+    what the general statement computes from the observations."""
+    from dieuhanh.domains.indicators import query_grid
+
+    ind = indicator(
+        session, "Q_ROLL", report_level="commune", agg_units=agg_units, agg_time=agg_time
+    )
+    communes, _ = units.search_units(
+        db=session, parent="48", level="commune", hierarchy=CURRENT, limit=200
+    )
+    assert len(communes) == 94
+    for n, commune in enumerate(communes):
+        for month in ("2026-01", "2026-02", "2026-03"):
+            if month == "2026-02" and n == 0:
+                continue  # one commune late in February
+            value = (n * 7) % 13 + int(month[-1]) * 0.5
+            put(session, ind, commune.code, month, value, status="p" if n == 5 else "f")
+    targets = [unit(session, c) for c in ("48", "VN", HAI_VAN, "01")]
+    settled: list[set[int]] = []  # per call: the slots settled for province 48
+    real_answer = query_grid.answer_from_rollups
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        got = real_answer(*args, **kwargs)
+        slots = args[3]
+        province = targets[0].id
+        settled.append(
+            {s.key for s in slots if province not in got.unsettled.get(s.key, frozenset())}
+            if got is not None
+            else set()
+        )
+        return got
+
+    def cells() -> dict[tuple[str, str, str], Cell]:
+        return grid(session, [ind], targets, ["2026-01", "2026-02", "2026-03", "2026Q1"]) | {
+            (code, unit_code, f"{period} YTD"): cell
+            for (code, unit_code, period), cell in grid(
+                session, [ind], targets, ["2026-03"], ytd=True
+            ).items()
+        }
+
+    monkeypatch.setattr(query_grid, "answer_from_rollups", spy)
+    with_rollups = cells()
+    monkeypatch.setattr(query_grid, "answer_from_rollups", lambda *args, **kwargs: None)
+    from_observations = cells()
+    assert with_rollups == from_observations
+    # the months always come from the roll-ups; Q1 (slot 3) only when exact and complete
+    months_settled, ytd_settled = settled
+    assert {0, 1, 2} <= months_settled
+    assert (3 in months_settled) is False  # February is one commune short
+    assert ytd_settled == set()
+    quarter = with_rollups[("Q_ROLL", "48", "2026Q1")]
+    assert quarter.coverage.reported == 94
+    assert quarter.coverage.periods_reported == 3
+    january = with_rollups[("Q_ROLL", "48", "2026-01")]
+    assert january.coverage.reported == 94
+    assert january.provisional is True  # commune 5 is provisional
+
+    # February completed: now the quarter is settled by the roll-ups where exact
+    put(session, ind, communes[0].code, "2026-02", 1.0)
+    settled.clear()
+    monkeypatch.setattr(query_grid, "answer_from_rollups", spy)
+    with_rollups = cells()
+    monkeypatch.setattr(query_grid, "answer_from_rollups", lambda *args, **kwargs: None)
+    assert with_rollups == cells()
+    months_settled, ytd_settled = settled
+    assert (3 in months_settled) is settles_quarter
+    assert bool(ytd_settled) is settles_quarter

@@ -31,7 +31,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.auth import service as auth_service
-from dieuhanh.domains.indicators import bulk, ingest_files, outliers, rules
+from dieuhanh.domains.indicators import bulk, ingest_files, outliers, rollups, rules
 from dieuhanh.domains.indicators.ingest_history import batch_out
 from dieuhanh.domains.indicators.ingest_messages import Issue, rejected, render_all
 from dieuhanh.domains.indicators.ingest_validate import Key, Resolution, Resolved, resolve
@@ -249,13 +249,20 @@ def _write_batch(
             batch_id,
         )
 
+    new_rows = sorted(as_stored(i) for i in range(len(inserts)))
+    corrections = sorted(as_stored(i) for i in range(len(inserts), len(written)))
     bulk.write(
         db,
-        inserts=sorted(as_stored(i) for i in range(len(inserts))),
-        updates=sorted(as_stored(i) for i in range(len(inserts), len(written))),
+        inserts=new_rows,
+        updates=corrections,
         replaced_at=now,
         replaced_by=label,
         batch_id=batch_id,
+    )
+    rollups.refresh(
+        db,
+        inserted=[(r[:5], r[6], r[7]) for r in new_rows],
+        corrected=[r[:5] for r in corrections],
     )
     codes = {info.id: info.code for info in resolution.indicators.values()}
     errors, rule_warnings = rules.check_rules(

@@ -126,6 +126,31 @@ class Observation(Base):
     batch_id: Mapped[int | None] = mapped_column(Integer)
 
 
+class ObservationRollup(Base):
+    """Per ancestor unit: the sum, count, minimum and maximum of what the units of one level
+    inside it reported for one indicator, period and disaggregation, kept on every write.
+
+    A province's monthly total is then one row, not a scan of its communes: a 5-year roll-up
+    to the 34 provinces reads 2,040 rows instead of 200,000 (see :mod:`.rollups`). A unit's
+    own values are not repeated here (depth 0): they are the observations themselves.
+    """
+
+    __tablename__ = "observation_rollups"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    indicator_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    period_type: Mapped[str] = mapped_column(String(8), primary_key=True)
+    period_start: Mapped[date] = mapped_column(Date, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    disagg: Mapped[str] = mapped_column(String(128), primary_key=True, default="")
+    level_rank: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    total: Mapped[float] = mapped_column(Float)
+    reported: Mapped[int] = mapped_column(Integer)
+    lowest: Mapped[float] = mapped_column(Float)
+    highest: Mapped[float] = mapped_column(Float)
+    provisional: Mapped[int] = mapped_column(Integer)
+
+
 class ObservationRevision(Base):
     """A value that was replaced by a correction: history is never lost."""
 

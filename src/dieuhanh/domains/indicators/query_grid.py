@@ -20,7 +20,7 @@ weight are left out and counted in the note.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
@@ -32,6 +32,8 @@ from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.domains.indicators.catalog import get_indicator_by_id
 from dieuhanh.domains.indicators.query_fast import other_map_has_data, try_fast
+from dieuhanh.domains.indicators.query_rollup import answer as answer_from_rollups
+from dieuhanh.domains.indicators.query_rollup import at_level_plan, restricted_plan
 from dieuhanh.domains.indicators.query_time import (
     children_for,
     source_type,
@@ -199,13 +201,21 @@ def compute_stored(
                 tuple(work.slots.items()),
             )
             batches[key].append(work)
-    runs: dict[str, list[Run]] = {}
+    known_runs: dict[str, list[Run]] = {}
     sqlite = db.get_bind().dialect.name == "sqlite"
+
+    def runs_of(level: str, plan: UnitPlan) -> Callable[[], list[Run]]:
+        def runs() -> list[Run]:
+            # key ranges suit SQLite; PostgreSQL plans a range join badly, so it joins by id
+            if level not in known_runs:
+                known_runs[level] = direct_runs(db, plan) if sqlite else []
+            return known_runs[level]
+
+        return runs
+
     for (source, level, agg_units, agg_time, _slots), works in batches.items():
         plan = _plan(db, request, str(level), plans)
-        if str(level) not in runs:
-            # key ranges suit SQLite; PostgreSQL plans a range join badly, so it joins by id
-            runs[str(level)] = direct_runs(db, plan) if sqlite else []
+        runs = runs_of(str(level), plan)
         slots = list(works[0].slots.values())
         batch = Batch(
             tuple(w.indicator.id for w in works),
@@ -216,18 +226,58 @@ def compute_stored(
         )
         starts = sorted({c for slot in slots for c in slot.children})
         crossing = other_map_has_data(db, batch, plan, starts)
-        unit_runs = runs[str(level)] or None
         if agg_units == "wavg":
-            rows = _weighted(db, batch, plan, slots, works, request, unit_runs, crossing)
+            rows = _weighted(db, batch, plan, slots, works, request, runs() or None, crossing)
         else:
-            fast = try_fast(db, batch, slots, runs[str(level)], crossing=crossing)
-            if fast is None:
-                rows = aggregate(db, batch, plan, slots, runs=unit_runs, crossing=crossing)
-            else:
-                rows = fast
+            rows = _rows(db, batch, plan, slots, runs, crossing=crossing)
         for work in works:
             cells.update(_assemble(work, plan, rows, request))
     return cells
+
+
+def _rows(
+    db: Session,
+    batch: Batch,
+    plan: UnitPlan,
+    slots: Sequence[Slot],
+    runs: Callable[[], list[Run]],
+    *,
+    crossing: bool,
+) -> list[AggRow]:
+    """The batch's rows: from the roll-ups kept on write where they settle a slot for the
+    targets above the reporting level (:mod:`.query_rollup`), the rest from the
+    observations (the fast range path on SQLite, else the general statement)."""
+    settled = None if crossing else answer_from_rollups(db, batch, plan, slots)
+    if settled is None:
+        return _from_observations(db, batch, plan, slots, runs(), crossing=crossing)
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    rows = list(settled.rows)
+    leftovers = [(at_level_plan(plan), list(slots))]
+    by_targets: dict[frozenset[int], list[Slot]] = defaultdict(list)
+    for slot in slots:
+        if slot.key in settled.unsettled:
+            by_targets[settled.unsettled[slot.key]].append(slot)
+    leftovers += [(restricted_plan(plan, ids), group) for ids, group in by_targets.items()]
+    for sub, group in leftovers:
+        if sub.targets:
+            sub_runs = direct_runs(db, sub) if sqlite else []
+            rows += _from_observations(db, batch, sub, group, sub_runs, crossing=False)
+    return rows
+
+
+def _from_observations(
+    db: Session,
+    batch: Batch,
+    plan: UnitPlan,
+    slots: Sequence[Slot],
+    runs: Sequence[Run],
+    *,
+    crossing: bool,
+) -> list[AggRow]:
+    fast = try_fast(db, batch, slots, runs, crossing=crossing)
+    if fast is not None:
+        return fast
+    return aggregate(db, batch, plan, slots, runs=runs or None, crossing=crossing)
 
 
 def _missing(target: UnitOut, note: str, expected: int = 1, level: str | None = None) -> Cell:

@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 
-from sqlalchemy import Integer, String, column, exists, select, values
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.i18n import format_date
 from dieuhanh.core.periods import Period, PeriodError, PeriodType, label, parse
 from dieuhanh.core.reporting_periods import REPORTING_TYPES, reporting_window
-from dieuhanh.domains.indicators.models import Observation
 
 CADENCE_TYPES: dict[str, PeriodType] = {
     "day": PeriodType.DAY,
@@ -86,16 +86,18 @@ def stored_types_many(
     ids = sorted(set(indicator_ids))
     if not ids:
         return {}
-    pairs = (
-        values(column("i", Integer), column("t", String), name="pairs")
-        .data([(i, kind.value) for i in ids for kind in PeriodType])
-        .cte("pairs")
+    # Plain SQL text: the pairs are integers and the fixed period-type names, and building
+    # a 400-row VALUES clause through SQLAlchemy's expression layer costs more than the
+    # query itself on an overview of 50 indicators.
+    pairs = ", ".join(f"({int(i)}, '{kind.value}')" for i in ids for kind in PeriodType)
+    statement = text(
+        f"WITH pairs(i, t) AS (VALUES {pairs}) SELECT pairs.i, pairs.t FROM pairs "  # noqa: S608
+        "WHERE EXISTS (SELECT 1 FROM observations o "
+        "WHERE o.indicator_id = pairs.i AND o.period_type = pairs.t)"
     )
-    o = Observation.__table__.alias("o")
-    found = exists().where(o.c.indicator_id == pairs.c.i, o.c.period_type == pairs.c.t)
     out: dict[int, set[PeriodType]] = {i: set() for i in ids}
-    for indicator_id, kind in db.execute(select(pairs.c.i, pairs.c.t).where(found)):
-        out[indicator_id].add(PeriodType(kind))
+    for indicator_id, kind in db.execute(statement):
+        out[int(indicator_id)].add(PeriodType(kind))
     return {i: frozenset(kinds) for i, kinds in out.items()}
 
 
@@ -115,6 +117,16 @@ def source_type(requested: PeriodType, stored: frozenset[PeriodType]) -> PeriodT
 
 def children_for(period: Period, source: PeriodType, *, ytd: bool = False) -> list[Period]:
     """The stored periods that make up ``period`` (or its year to date)."""
+    return list(_children_for(period, source, ytd))
+
+
+@lru_cache(maxsize=4096)
+def _children_for(period: Period, source: PeriodType, ytd: bool) -> tuple[Period, ...]:
+    """Cached: an overview asks the same few periods for every indicator."""
+    return tuple(_children_uncached(period, source, ytd=ytd))
+
+
+def _children_uncached(period: Period, source: PeriodType, *, ytd: bool) -> list[Period]:
     if ytd:
         year = Period.for_year(period.year)
         found = year.children(source) if source is not PeriodType.YEAR else [year]

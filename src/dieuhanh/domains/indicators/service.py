@@ -6,6 +6,8 @@ gathered here, so callers import one module and never the models.
 
 from __future__ import annotations
 
+from dieuhanh.domains.indicators import rollups as _rollups
+
 # --- catalog: definitions, dimensions, rules, targets, component packs -----------------------
 # (``x as x``: explicit re-exports, so each use case adds its names without a shared __all__)
 from dieuhanh.domains.indicators.catalog import create_indicator as create_indicator
@@ -25,7 +27,6 @@ from dieuhanh.domains.indicators.catalog_rules import update_rule as update_rule
 from dieuhanh.domains.indicators.catalog_targets import get_targets as get_targets
 from dieuhanh.domains.indicators.catalog_targets import set_targets as set_targets
 
-# --- end catalog ------------------------------------------------------------------------------
 # --- exports: CSV, Excel, SDMX ----------------------------------------------------------------
 from dieuhanh.domains.indicators.exports import ExportIndicator as ExportIndicator
 from dieuhanh.domains.indicators.exports import ExportQuery as ExportQuery
@@ -42,6 +43,8 @@ from dieuhanh.domains.indicators.exports_sdmx import dataflow_message as dataflo
 from dieuhanh.domains.indicators.exports_sdmx import datastructure_message as datastructure_message
 from dieuhanh.domains.indicators.exports_sdmx import sdmx_data as sdmx_data
 from dieuhanh.domains.indicators.exports_sdmx import sdmx_flows as sdmx_flows
+
+# --- end catalog ------------------------------------------------------------------------------
 from dieuhanh.domains.indicators.sdmx_json import SDMX_JSON_MEDIA_TYPE as SDMX_JSON_MEDIA_TYPE
 from dieuhanh.domains.indicators.sdmx_json import to_sdmx_json as to_sdmx_json
 from dieuhanh.domains.indicators.sdmx_structure import SDMX_AGENCY as SDMX_AGENCY
@@ -90,3 +93,6 @@ from dieuhanh.domains.indicators.schemas_query import TableOut as TableOut
 from dieuhanh.domains.indicators.schemas_query import ValueOut as ValueOut
 
 # --- end query --------------------------------------------------------------------------------
+
+# --- roll-ups kept on write ------------------------------------------------------------------
+rebuild_rollups = _rollups.rebuild

@@ -542,3 +542,28 @@ def home_summary(*, db: Session, province_code: str) -> HomeSummary:
         merged_from=[_ref(u) for u in merged],
         boundary=outline,
     )
+
+
+def ancestry_select(descendant_ids: Sequence[int] | None = None) -> Select[int, int, int]:
+    """``(ancestor_id, descendant_id, level_rank)`` for every strict ancestor of each unit
+    (``level_rank`` is the descendant's), all units when ``descendant_ids`` is None.
+
+    Other domains keep per-ancestor aggregates of what units report (the indicators'
+    roll-up table); this is the one place that knows how the closure is stored."""
+    statement = (
+        select(
+            UnitClosure.ancestor_id.label("ancestor_id"),
+            UnitClosure.descendant_id.label("descendant_id"),
+            Unit.level_rank.label("level_rank"),
+        )
+        .join(Unit, Unit.id == UnitClosure.descendant_id)
+        .where(UnitClosure.depth > 0)
+    )
+    if descendant_ids is not None:
+        statement = statement.where(UnitClosure.descendant_id.in_(list(descendant_ids)))
+    return statement
+
+
+def level_rank(level: str) -> int:
+    """The stored rank of a level name (nation 0 … commune 3, agency 4)."""
+    return _level_rank(level)

@@ -12,6 +12,7 @@ from dieuhanh.domains.units.agencies import create_agency
 from dieuhanh.domains.units.loader import LoadReport, load_reference_data
 from dieuhanh.domains.units.queries import (
     ancestors,
+    ancestry_select,
     boundary,
     children,
     get_unit,
@@ -20,6 +21,7 @@ from dieuhanh.domains.units.queries import (
     id_runs,
     is_within,
     level_in,
+    level_rank,
     predecessors,
     resolve_hierarchy,
     rollup_map,
@@ -63,6 +65,7 @@ __all__ = [
     "UnitRef",
     "UnitScope",
     "ancestors",
+    "ancestry_select",
     "boundary",
     "children",
     "create_agency",
@@ -73,6 +76,7 @@ __all__ = [
     "id_runs",
     "is_within",
     "level_in",
+    "level_rank",
     "load_reference_data",
     "predecessors",
     "resolve_hierarchy",
