@@ -100,16 +100,16 @@ def _sync_components(database: Database, settings: Settings) -> None:
     """Write every pack into the catalog; unchanged definitions cost one read (idempotent)."""
     try:
         with database.transaction() as db:
+            actor = auth_service.system_actor("cli")
             report = registry.sync(
-                db=db,
-                actor=auth_service.system_actor("cli"),
-                home_province=settings.home_province,
+                db=db, actor=actor, home_province=settings.home_province, with_dashboards=False
             )
+            boards = registry.sync_dashboards(db=db, actor=actor)
     except ProblemError as exc:
         _print_problem(exc)
         console.print("[red]Nothing was written.[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"[green]Components:[/green] {report.summary()}")
+    console.print(f"[green]Components:[/green] {report.summary()}; {boards.summary()}")
     for warning in report.warnings:
         console.print(f"[yellow]{warning}[/yellow]")
     if report.kept_local:

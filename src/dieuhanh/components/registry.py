@@ -6,8 +6,9 @@ A component is a folder with a ``pack.yaml`` declaring::
     dimensions: [...]        # disaggregation dimensions and their categories
     indicators: [...]        # catalog entries (see ``indicators.schemas.PackIndicator``)
     validation_rules: [...]  # left operator right, with a missing-value strategy
+    dashboards: [...]        # dashboards and their widgets (see ``dashboards.schemas``)
 
-Later issues add sections (event types, case categories, dashboards, connectors). Sections
+Later issues add sections (event types, case categories, connectors). Sections
 this version does not know are ignored (and listed in ``LoadedPack.ignored``) so an older
 installation can read a newer pack; the sections it knows are validated strictly, and a
 broken pack is reported by file, indicator and field, never half loaded.
@@ -42,6 +43,8 @@ from sqlalchemy.orm import Session
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import Schema
 from dieuhanh.core.security import Actor
+from dieuhanh.domains.dashboards import service as dashboards
+from dieuhanh.domains.dashboards.schemas import DashboardIn
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import (
     CatalogPack,
@@ -74,6 +77,7 @@ class PackFile(BaseModel):
     dimensions: list[DimensionIn] = Field(default_factory=list)
     indicators: list[PackIndicator] = Field(default_factory=list)
     validation_rules: list[PackRule] = Field(default_factory=list)
+    dashboards: list[DashboardIn] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class LoadedPack:
     origin: str  # "builtin" or "entry point <name>"
     catalog: CatalogPack
     ignored: tuple[str, ...] = field(default=())
+    dashboards: tuple[DashboardIn, ...] = field(default=())
 
     @property
     def code(self) -> str:
@@ -151,8 +156,16 @@ def load_pack(path: Path, origin: str = "builtin") -> LoadedPack:
         indicators=pack.indicators,
         validation_rules=pack.validation_rules,
     )
+    dashboards = tuple(
+        d.model_copy(update={"component": pack.component.code}) for d in pack.dashboards
+    )
     return LoadedPack(
-        info=pack.component, path=path, origin=origin, catalog=catalog, ignored=ignored
+        info=pack.component,
+        path=path,
+        origin=origin,
+        catalog=catalog,
+        ignored=ignored,
+        dashboards=dashboards,
     )
 
 
@@ -236,10 +249,25 @@ def sync(
     actor: Actor,
     home_province: str,
     packs: Sequence[LoadedPack] | None = None,
+    with_dashboards: bool = True,
 ) -> SyncReport:
-    """Write the packs (default: every discovered one) into the indicator catalog."""
+    """Write the packs (default: every discovered one) into the indicator catalog, then
+    their dashboards (unless ``with_dashboards`` is off: the CLI reports them separately)."""
     chosen = discover() if packs is None else list(packs)
     check_together(chosen)
-    return indicators.sync_packs(
+    report = indicators.sync_packs(
         db=db, actor=actor, packs=[p.catalog for p in chosen], home_province=home_province
+    )
+    if with_dashboards:
+        sync_dashboards(db=db, actor=actor, packs=chosen)
+    return report
+
+
+def sync_dashboards(
+    *, db: Session, actor: Actor, packs: Sequence[LoadedPack] | None = None
+) -> dashboards.DashboardSyncReport:
+    """Write the packs' dashboards (after their indicators: widgets name indicator codes)."""
+    chosen = discover() if packs is None else list(packs)
+    return dashboards.sync_pack_dashboards(
+        db=db, actor=actor, dashboards=[d for p in chosen for d in p.dashboards]
     )

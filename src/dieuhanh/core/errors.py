@@ -41,6 +41,9 @@ CATALOG: dict[str, ErrorSpec] = {
     "datastructure_not_found": ErrorSpec(404, N_("The SDMX data structure does not exist")),
     "sdmx_no_results": ErrorSpec(404, N_("No data match this SDMX query")),
     "rule_not_found": ErrorSpec(404, N_("The validation rule does not exist")),
+    "dashboard_not_found": ErrorSpec(404, N_("The dashboard does not exist")),
+    "widget_not_found": ErrorSpec(404, N_("The widget does not exist on this dashboard")),
+    "playlist_not_found": ErrorSpec(404, N_("The wall playlist does not exist")),
     "user_not_found": ErrorSpec(404, N_("The user does not exist")),
     "api_key_not_found": ErrorSpec(404, N_("The API key does not exist")),
     "method_not_allowed": ErrorSpec(405, N_("This method is not allowed here")),
@@ -50,6 +53,10 @@ CATALOG: dict[str, ErrorSpec] = {
     "unit_exists": ErrorSpec(409, N_("A unit with this code already exists")),
     "indicator_exists": ErrorSpec(409, N_("An indicator with this code already exists")),
     "rule_exists": ErrorSpec(409, N_("A validation rule with this code already exists")),
+    "dashboard_exists": ErrorSpec(409, N_("A dashboard with this code already exists")),
+    "version_conflict": ErrorSpec(
+        409, N_("Someone else saved this in the meantime; reload and apply your change again")
+    ),
     "idempotency_conflict": ErrorSpec(
         409, N_("This idempotency key was already used for a different request")
     ),

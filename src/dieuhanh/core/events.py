@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import structlog
+from sqlalchemy import event as sa_event
+from sqlalchemy.orm import Session, sessionmaker
 
 from dieuhanh.core.db import utcnow
 
@@ -70,3 +72,33 @@ class EventBus:
             except Exception:
                 log.exception("event_handler_failed", topic=topic, handler=repr(handler))
         return event
+
+
+# --- events that wait for the commit ------------------------------------------------------------
+
+_PENDING = "dieuhanh.pending_events"
+
+
+def defer(session: Session, topic: str, payload: dict[str, Any]) -> None:
+    """Publish ``topic`` once ``session`` commits (and never if it rolls back).
+
+    Services do not hold the bus; they record what happened on the session, and the bus
+    installed by :func:`install_bus` publishes it after the commit, so a subscriber (a live
+    dashboard) that reads the database at once sees the new data."""
+    session.info.setdefault(_PENDING, []).append((topic, dict(payload)))
+
+
+def install_bus(factories: Iterable[sessionmaker[Session]], bus: EventBus) -> None:
+    """Publish the deferred events of every session of ``factories`` on ``bus``."""
+
+    def after_commit(session: Session) -> None:
+        pending = session.info.pop(_PENDING, [])
+        for topic, payload in pending:
+            bus.publish(topic, payload)
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+
+    for factory in factories:
+        sa_event.listen(factory, "after_commit", after_commit)
+        sa_event.listen(factory, "after_rollback", after_rollback)

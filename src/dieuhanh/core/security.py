@@ -46,6 +46,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # agency officers may only write indicators their agency owns (checked in the service)
     "indicators.ingest": frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY}),
     "indicators.targets": frozenset({Role.ADMIN, Role.LEADER}),
+    # dashboards show indicators, which every signed-in role may read; units are scoped
+    "dashboards.read": EVERYONE,
+    "dashboards.export": EVERYONE,
+    "dashboards.manage": frozenset({Role.ADMIN}),
+    "wall.view": STAFF,
+    "wall.manage": frozenset({Role.ADMIN}),
+    "live.read": EVERYONE,
 }
 
 # Actions an anonymous visitor (a citizen without an account) may perform.

@@ -8,6 +8,7 @@ MODEL_MODULES = (
     "dieuhanh.domains.units.models",
     "dieuhanh.domains.auth.models",
     "dieuhanh.domains.indicators.models",
+    "dieuhanh.domains.dashboards.models",
 )
 
 

@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 import dieuhanh
 from dieuhanh.core.db import Database
-from dieuhanh.core.events import EventBus
+from dieuhanh.core.events import EventBus, install_bus
 from dieuhanh.core.http import LOCALE_COOKIE, DbSession, get_settings, public
 from dieuhanh.core.i18n import LOCALES, N_
 from dieuhanh.core.jobs import Scheduler
@@ -26,6 +26,10 @@ from dieuhanh.core.settings import Settings
 from dieuhanh.domains.auth import api as auth_api
 from dieuhanh.domains.auth import pages as auth_pages
 from dieuhanh.domains.auth import service as auth_service
+from dieuhanh.domains.dashboards import api as dashboards_api
+from dieuhanh.domains.dashboards import pages as dashboards_pages
+from dieuhanh.domains.dashboards import pages_editor as dashboards_editor
+from dieuhanh.domains.dashboards.live import LiveHub
 from dieuhanh.domains.indicators import api as indicators_api
 from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
@@ -38,7 +42,10 @@ WEB_DIR = Path(__file__).resolve().parent
 
 NAV: list[NavItem] = [
     NavItem("/", N_("Overview"), "home.view"),
+    NavItem("/dashboards", N_("Dashboards"), "dashboards.read"),
+    NavItem("/wall", N_("Video wall"), "wall.view"),
     NavItem("/indicators", N_("Indicators"), "indicators.read"),
+    NavItem("/indicators/upload", N_("Upload data"), "indicators.ingest"),
     NavItem("/units", N_("Administrative units"), "units.read"),
     NavItem("/admin/users", N_("Users"), "users.read"),
     NavItem("/admin/audit", N_("Audit log"), "audit.read"),
@@ -51,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(json=settings.log_json)
     database = Database(settings.database_url, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
     bus = EventBus()
+    hub = LiveHub(bus)
     scheduler = Scheduler()
     metrics = Metrics()
 
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            hub.close()
             scheduler.stop()
             database.dispose()
 
@@ -75,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.bus = bus
+    app.state.live = hub
     app.state.scheduler = scheduler
     app.state.metrics = metrics
     app.state.workdays = settings.work_calendar()
@@ -82,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = build_templates(WEB_DIR / "templates", tile_url=settings.tile_url)
     app.state.actor_resolver = auth_api.resolve_actor
     auth_service.install_audit(database)
+    install_bus(database.session_factories, bus)
     _add_jobs(scheduler, database, settings)
 
     errors.install(app)
@@ -97,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators_api.router,
         indicators_sdmx.sdmx_router,
         indicators_pages.router,
+        dashboards_api.router,
+        dashboards_editor.router,
+        dashboards_pages.router,
         home.router,
     ):
         app.include_router(router)

@@ -27,6 +27,7 @@ from datetime import date
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from dieuhanh.core import events
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor, allowed
@@ -41,6 +42,9 @@ from dieuhanh.domains.units import service as units
 
 INGEST = "indicators.ingest"
 MAX_WARNINGS = 1000  # listed with a batch; the counts always cover all of them
+
+
+OBSERVATIONS_WRITTEN = "indicators.observations_written"
 
 
 def digest_rows(rows: Sequence[ObservationIn]) -> str:
@@ -297,6 +301,19 @@ def _write_batch(
         entity_id=str(batch_id),
         data=counts,
     )
+    if written:
+        # after the commit, live dashboards showing these indicators refresh themselves
+        events.defer(
+            db,
+            OBSERVATIONS_WRITTEN,
+            {
+                "batch": batch_id,
+                "indicators": sorted({codes[r.indicator_id] for r in written}),
+                "periods": sorted({r.period for r in written})[:100],
+                "rows": len(written),
+                "source": source,
+            },
+        )
     return BatchOut(
         id=batch_id,
         idempotency_key=key,

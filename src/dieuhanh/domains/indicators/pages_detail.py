@@ -11,7 +11,8 @@
   needs no second request): values, the same period last year, the plan, gaps where nothing
   was reported, and the values re-mapped across the 2025 reform drawn dashed;
 * the value with its coverage and change on last year, progress toward the plan with the
-  projection and status, freshness (late communes), and a table of the units below;
+  projection and status, freshness (late communes), and a table of the units below, whose
+  stored values open their revision history (``pages_upload.value_history``, HTMX);
 * the derivation tree, fetched with HTMX from ``/indicators/{code}/explain`` only when
   opened (it can be large for a province of 94 communes).
 
@@ -41,7 +42,7 @@ from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import service
 from dieuhanh.domains.indicators.pages_catalog import LABELS
 from dieuhanh.domains.indicators.schemas import IndicatorOut, TargetOut
-from dieuhanh.domains.indicators.schemas_query import PointOut, ValueOut
+from dieuhanh.domains.indicators.schemas_query import CellOut, PointOut, ValueOut
 from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.service import CURRENT, LEGACY, REFORM_DATE, UnitOut
 
@@ -58,6 +59,16 @@ TYPES = (PeriodType.MONTH, PeriodType.QUARTER, PeriodType.YEAR)
 FIRST_TYPE = {"quarter": 1, "year": 2}  # cadence -> first of TYPES it can be shown at
 TYPE_LABELS = dict(zip(TYPES, (N_("Month"), N_("Quarter"), N_("Year")), strict=True))
 TARGET_COLOURS = {"green": "ok", "amber": "warn", "red": "bad", "grey": "none"}
+# The period type each cadence is written in (as the write path checks it): only a unit's own
+# value at that type is one stored observation, so only such a value has a revision history.
+STORED_TYPES = {
+    "day": PeriodType.DAY,
+    "week": PeriodType.WEEK,
+    "month": PeriodType.MONTH,
+    "decree09_month": PeriodType.MONTH,
+    "quarter": PeriodType.QUARTER,
+    "year": PeriodType.YEAR,
+}
 CHART_NAMES = {
     "value": N_("Actual"),
     "last_year": N_("Same period last year"),
@@ -351,6 +362,7 @@ def _rows(
 
     now = section(sel.period)
     before = section(sel.period.shift(-PER_YEAR[sel.period_type]))
+    native = sel.period_type is STORED_TYPES.get(sel.indicator.cadence)
     rows = []
     for child in children:
         cell, old = now.get(child.code), before.get(child.code)
@@ -371,9 +383,24 @@ def _rows(
                 "last_year": previous,
                 "change": change,
                 "trend": _trend(change, sel.indicator.direction),
+                "history_url": _history_url(sel, child) if native and _is_stored(cell) else None,
             }
         )
     return rows
+
+
+def _is_stored(cell: CellOut | None) -> bool:
+    """Whether the cell is one observation of its own unit, the only kind with revisions
+    (aggregates and values carried across the 2025 reform have none of their own)."""
+    return (
+        cell is not None and cell.kind == "stored" and not cell.remapped and cell.value is not None
+    )
+
+
+def _history_url(sel: Selection, unit: UnitOut) -> str:
+    """The revision history of ``unit``'s value for the selected period."""
+    params = {"unit": unit.code, "hierarchy": unit.hierarchy, "period": str(sel.period)}
+    return f"/indicators/{sel.indicator.code}/revisions?{urlencode(params)}"
 
 
 def _trend(change: float | None, direction: str) -> str:

@@ -12,6 +12,7 @@ distinct period, one plan read per year, one freshness pass for all.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.orm import Session
@@ -61,19 +62,25 @@ def overview(
     period: str,
     calendar: WorkCalendar,
     component: str | None = None,
+    codes: Sequence[str] | None = None,
     as_of: date | None = None,
     hierarchy: str | None = None,
     disagg: str | None = None,
     today: date | None = None,
     locale: str = "vi",
 ) -> OverviewOut:
-    """Every active indicator (of ``component``, if given) for one unit (see the module)."""
+    """Every active indicator (of ``component``, or the ``codes`` given) for one unit (see
+    the module)."""
     require_action(actor, READ)
     requested = parse_period(period)
     version = resolve_hierarchy(as_of, hierarchy)
     target = resolve_unit(db, actor, unit, version)
     breakdown = parse_disagg(disagg)
     indicators, _ = list_indicators(db=db, component=component, limit=MAX_CATALOG)
+    if codes is not None:
+        # a dashboard's tiles: these indicators, in this order (unknown codes are left out)
+        by_code = {i.code: i for i in indicators}
+        indicators = [by_code[c] for c in dict.fromkeys(codes) if c in by_code]
     by_period: dict[Period, list[IndicatorOut]] = defaultdict(list)
     for indicator in indicators:
         by_period[period_for(indicator, requested)].append(indicator)

@@ -567,3 +567,39 @@ def ancestry_select(descendant_ids: Sequence[int] | None = None) -> Select[int, 
 def level_rank(level: str) -> int:
     """The stored rank of a level name (nation 0 … commune 3, agency 4)."""
     return _level_rank(level)
+
+
+def has_child_geometry(*, db: Session, unit_id: int) -> bool:
+    """Whether any direct child of the unit has an outline (a map can be drawn)."""
+    found = db.scalar(
+        select(UnitGeometry.unit_id)
+        .join(Unit, Unit.id == UnitGeometry.unit_id)
+        .where(Unit.parent_id == unit_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def child_boundaries(*, db: Session, unit_id: int) -> dict[str, Any]:
+    """The direct children's outlines as one GeoJSON FeatureCollection (id = unit code), for
+    choropleth maps; children without geometry are left out."""
+    rows = db.execute(
+        select(Unit.code, Unit.name, Unit.level, Unit.hierarchy, UnitGeometry.geojson)
+        .join(UnitGeometry, UnitGeometry.unit_id == Unit.id)
+        .where(Unit.parent_id == unit_id)
+        .order_by(Unit.code)
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "properties": {"code": code, "name": name, "level": level, "hierarchy": hierarchy},
+            "geometry": json.loads(geojson),
+        }
+        for code, name, level, hierarchy, geojson in rows
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "attribution": "geoBoundaries (public domain), coarse: not for legal use",
+    }

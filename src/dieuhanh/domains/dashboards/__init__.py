@@ -1,0 +1,1 @@
+"""Dashboards: declarative dashboards, their data, the live feed, the video wall."""

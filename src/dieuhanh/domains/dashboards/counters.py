@@ -1,0 +1,88 @@
+"""Named counters for counter widgets: small numbers a leader wants on the wall.
+
+Each counter is registered once, by name, with how to count it for a unit and period, and
+where a click leads. The indicators engine provides the data-supply counters here; later
+domains (feedback cases, alerts) register theirs from their own service modules at import,
+so a pack's dashboard can name ``feedback.open`` before the component is installed (an
+unknown counter is a validation error when the dashboard is shown, not a crash).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.errors import ProblemError
+from dieuhanh.core.i18n import N_
+from dieuhanh.core.periods import Period
+from dieuhanh.core.security import Actor
+from dieuhanh.core.workdays import WorkCalendar
+from dieuhanh.domains.indicators import service as indicators
+from dieuhanh.domains.units.schemas import UnitOut
+
+CountFn = Callable[[Session, Actor, UnitOut, Period, WorkCalendar], int]
+LinkFn = Callable[[UnitOut, Period], str]
+
+
+@dataclass(frozen=True)
+class Counter:
+    name: str
+    label: str  # an N_() msgid, translated when shown
+    count: CountFn
+    link: LinkFn
+
+
+_COUNTERS: dict[str, Counter] = {}
+
+
+def register(counter: Counter) -> None:
+    _COUNTERS[counter.name] = counter
+
+
+def get(name: str) -> Counter:
+    found = _COUNTERS.get(name)
+    if found is None:
+        raise ProblemError("validation_error", detail=f"unknown counter {name!r}")
+    return found
+
+
+def names() -> list[str]:
+    return sorted(_COUNTERS)
+
+
+def _freshness_count(status: str) -> CountFn:
+    """How many active indicators of the unit are fresh / late / missing on today's map."""
+
+    def count(
+        db: Session, actor: Actor, unit: UnitOut, period: Period, calendar: WorkCalendar
+    ) -> int:
+        found = indicators.overview(
+            db=db, actor=actor, unit=unit.code, period=str(period), calendar=calendar
+        )
+        return sum(1 for item in found.items if item.freshness == status)
+
+    return count
+
+
+def _freshness_link(unit: UnitOut, _period: Period) -> str:
+    return f"/indicators?unit={unit.code}"
+
+
+register(
+    Counter("indicators.late", N_("Indicators late"), _freshness_count("late"), _freshness_link)
+)
+register(
+    Counter(
+        "indicators.missing",
+        N_("Indicators without data"),
+        _freshness_count("missing"),
+        _freshness_link,
+    )
+)
+register(
+    Counter(
+        "indicators.fresh", N_("Indicators up to date"), _freshness_count("fresh"), _freshness_link
+    )
+)

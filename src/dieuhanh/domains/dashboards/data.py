@@ -1,0 +1,505 @@
+"""What a dashboard shows for one unit and period: each widget's data, computed through the
+indicators service (so scope, coverage, the 2025 re-mapping and targets apply unchanged).
+
+The shapes of ``WidgetData.data`` (the contract with ``static/js/dashboard.js``):
+
+* ``kpi``: ``indicator`` (IndicatorRef), ``period``, ``period_label``, ``value``,
+  ``value_text``, ``measure_unit``, ``ytd`` / ``ytd_text``, ``change`` (``percent``,
+  ``absolute``, ``previous``, ``period``) or null, ``progress`` (ProgressOut) or null,
+  ``colour`` (green/amber/red/grey), ``freshness`` (fresh/late/missing), ``data_until``
+  (ISO date or null) and ``data_until_text`` ("số liệu đến ngày …"), ``coverage_text``,
+  ``sparkline`` [{``period``, ``label``, ``value``}], ``link`` (indicator detail).
+* ``timeseries``: ``period_type``, ``periods``, ``labels``, ``series`` [{``indicator``,
+  ``values``}], ``targets`` [{``indicator``, ``values``}] (phased plan to date, per period,
+  where a plan exists), ``annotations`` [] (directives, when that component lands).
+* ``ranking``: ``indicator``, ``level``, ``rows`` [{``unit``: UnitLink, ``value``,
+  ``value_text``, ``rank``, ``link``}] best first by the indicator's direction, ``missing``
+  (units without a value).
+* ``map``: ``indicator``, ``level``, ``hierarchy``, ``geojson_url`` (child outlines) or null
+  when no child has geometry (the page draws a tile grid of the units then), ``values``
+  [{``code``, ``name``, ``value``, ``value_text``, ``link``}], ``min``, ``max``.
+* ``table``: ``indicators`` [IndicatorRef], ``rows`` [{``unit``, ``values`` [{``value``,
+  ``text``}], ``link``}], ``total`` {``unit``, ``values``} (the unit itself).
+* ``counter``: ``items`` [{``name``, ``label``, ``value``, ``value_text``, ``link``}].
+* ``feed``: ``events`` [{``topic``, ``at``, ``text``}] newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dieuhanh.core.db import utcnow
+from dieuhanh.core.errors import ProblemError
+from dieuhanh.core.i18n import N_, format_date, format_number, gettext
+from dieuhanh.core.periods import Period, PeriodError, PeriodType, label
+from dieuhanh.core.security import Actor
+from dieuhanh.core.workdays import WorkCalendar
+from dieuhanh.domains.dashboards import counters, live
+from dieuhanh.domains.dashboards.catalog import READ, require_action
+from dieuhanh.domains.dashboards.schemas import (
+    CounterWidget,
+    DashboardData,
+    DashboardOut,
+    FeedWidget,
+    KpiWidget,
+    MapWidget,
+    RankingWidget,
+    TableWidget,
+    TimeSeriesWidget,
+    UnitLink,
+    WidgetData,
+)
+from dieuhanh.domains.indicators import service as indicators
+from dieuhanh.domains.units import service as units
+from dieuhanh.domains.units.schemas import UnitOut
+
+SPARK_MIN = 2
+DATA_UNTIL = N_("data until %(day)s")
+NO_DATA_YET = N_("no data yet")
+NO_INDICATOR = N_("The indicator does not exist")
+CHILD_LEVEL = {"nation": "province", "province": "commune", "district": "commune"}
+
+
+@dataclass(frozen=True)
+class View:
+    """One dashboard opened for one unit and period by one viewer."""
+
+    db: Session
+    actor: Actor
+    unit: UnitOut
+    hierarchy: str
+    period: Period
+    locale: str
+    calendar: WorkCalendar
+    today: date
+    hub: live.LiveHub | None = None
+
+    def link(self, path: str, unit: str | None = None) -> str:
+        return f"{path}?unit={unit or self.unit.code}&period={self.period}"
+
+
+def default_period(period_type: str, today: date) -> Period:
+    """The latest complete period of the type: last month, last quarter, last year…"""
+    kind = PeriodType(period_type)
+    return Period.containing(kind, today).previous()
+
+
+def parse_period(text: str | None, period_type: str, today: date) -> Period:
+    if not text:
+        return default_period(period_type, today)
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise ProblemError("invalid_period", detail=str(exc)) from None
+
+
+def resolve_view(
+    *,
+    db: Session,
+    actor: Actor,
+    dashboard: DashboardOut,
+    unit: str | None,
+    period: str | None,
+    home_province: str,
+    locale: str,
+    calendar: WorkCalendar,
+    today: date | None = None,
+    hub: live.LiveHub | None = None,
+) -> View:
+    """The unit asked for (else the dashboard's own, else the home province, else the
+    viewer's scope root) and the period (else the latest complete one)."""
+    require_action(actor, READ)
+    day = today or units.today()
+    when = parse_period(period, dashboard.period_type, day)
+    hierarchy = units.hierarchy_for(when.end)
+    code = unit or dashboard.unit or home_province
+    try:
+        found = units.get_unit(
+            db=db, code=code, hierarchy=hierarchy, scope_unit_id=actor.scope_unit_id
+        )
+    except ProblemError:
+        if unit or actor.scope_unit_id is None:
+            raise
+        found = units.get_unit_by_id(db=db, unit_id=actor.scope_unit_id)
+    return View(db, actor, found, found.hierarchy, when, locale, calendar, day, hub)
+
+
+def breadcrumbs(view: View) -> list[UnitLink]:
+    """From the top the viewer may see down to the unit."""
+    chain = [*reversed(units.ancestors(db=view.db, unit_id=view.unit.id)), view.unit]
+    scope = view.actor.scope_unit_id
+    if scope is not None:
+        ids = [u.id for u in chain]
+        chain = chain[ids.index(scope) :] if scope in ids else [view.unit]
+    return [UnitLink(code=u.code, name=u.name, level=u.level) for u in chain]
+
+
+def child_level(unit: UnitOut) -> str | None:
+    return CHILD_LEVEL.get(unit.level)
+
+
+def _text(value: float | None, decimals: int, locale: str) -> str:
+    return "–" if value is None else format_number(value, locale, decimals)
+
+
+def _title(widget: Any, fallback: str, locale: str) -> str:
+    own = widget.title_en if locale == "en" else widget.title_vi
+    return str(own or widget.title_vi or fallback)
+
+
+# --- widgets ------------------------------------------------------------------------------------
+
+
+def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]:
+    """All KPI tiles of a dashboard in one overview call, then one series per sparkline."""
+    if not widgets:
+        return {}
+    overview = indicators.overview(
+        db=view.db,
+        actor=view.actor,
+        unit=view.unit.code,
+        period=str(view.period),
+        calendar=view.calendar,
+        codes=[w.indicator for w in widgets],
+        hierarchy=view.hierarchy,
+        today=view.today,
+        locale=view.locale,
+    )
+    items = {item.indicator.code: item for item in overview.items}
+    out: dict[str, dict[str, Any]] = {}
+    for widget in widgets:
+        item = items.get(widget.indicator)
+        if item is None:
+            continue
+        ref = item.indicator
+        headline = item.ytd if widget.ytd and item.ytd is not None else item.cell
+        spark: list[dict[str, Any]] = []
+        if widget.sparkline >= SPARK_MIN:
+            end = Period.parse(item.period)
+            start = end.shift(-(widget.sparkline - 1))
+            series = indicators.series(
+                db=view.db,
+                actor=view.actor,
+                code=ref.code,
+                unit=view.unit.code,
+                period_type=end.type.value,
+                start=str(start),
+                end=str(end),
+                hierarchy=view.hierarchy,
+                ytd=widget.ytd,
+                locale=view.locale,
+            )
+            spark = [
+                {"period": p.period, "label": p.label, "value": p.value} for p in series.points
+            ]
+        progress = item.progress.model_dump(mode="json") if item.progress else None
+        until = item.data_until
+        out[widget.id] = {
+            "indicator": ref.model_dump(mode="json"),
+            "period": item.period,
+            "period_label": item.label,
+            "value": headline.value,
+            "value_text": _text(headline.value, ref.decimals, view.locale),
+            "measure_unit": ref.measure_unit,
+            "ytd": item.ytd.value if item.ytd else None,
+            "ytd_text": _text(item.ytd.value if item.ytd else None, ref.decimals, view.locale),
+            "change": item.change.model_dump(mode="json") if item.change else None,
+            "progress": progress,
+            "colour": progress["colour"] if progress else "grey",
+            "freshness": item.freshness,
+            "data_until": until.isoformat() if until else None,
+            "data_until_text": (
+                gettext("data until %(day)s", view.locale)
+                % {"day": format_date(until, view.locale)}
+                if until
+                else gettext(NO_DATA_YET, view.locale)
+            ),
+            "coverage_text": headline.coverage.text,
+            "status": headline.status,
+            "sparkline": spark,
+            "link": view.link(f"/indicators/{ref.code}"),
+        }
+    return out
+
+
+def _timeseries(view: View, widget: TimeSeriesWidget, period_type: str) -> dict[str, Any]:
+    kind = PeriodType(widget.period_type or period_type)
+    end = view.period if view.period.type is kind else view.period.rollup(kind)
+    start = end.shift(-(widget.span - 1))
+    series_out: list[dict[str, Any]] = []
+    targets: list[dict[str, Any]] = []
+    periods: list[str] = []
+    labels: list[str] = []
+    for code in widget.indicators:
+        found = indicators.series(
+            db=view.db,
+            actor=view.actor,
+            code=code,
+            unit=view.unit.code,
+            period_type=kind.value,
+            start=str(start),
+            end=str(end),
+            hierarchy=None,
+            ytd=widget.ytd,
+            locale=view.locale,
+        )
+        if not periods:
+            periods = [p.period for p in found.points]
+            labels = [p.label for p in found.points]
+        series_out.append(
+            {
+                "indicator": found.indicator.model_dump(mode="json"),
+                "values": [p.value for p in found.points],
+            }
+        )
+        if widget.show_target:
+            plan = _plan_line(view, code, periods, found.indicator.agg_time, widget.ytd)
+            if plan is not None:
+                targets.append(
+                    {"indicator": found.indicator.model_dump(mode="json"), "values": plan}
+                )
+    return {
+        "period_type": kind.value,
+        "periods": periods,
+        "labels": labels,
+        "series": series_out,
+        "targets": targets,
+        "annotations": [],
+    }
+
+
+def _plan_line(
+    view: View, code: str, periods: Sequence[str], agg_time: str, ytd: bool
+) -> list[float | None] | None:
+    """The plan for each period of the chart, where the plan says it: a month's own phased
+    plan; a year's annual plan; for levels and rates (not sums over time) the annual plan on
+    every period of the year. ``None`` when nothing is planned in the chart's range."""
+    rows = indicators.get_targets(
+        db=view.db, code=code, unit_id=view.unit.id, scope_unit_id=view.actor.scope_unit_id
+    )
+    annual = {t.year: t.value for t in rows if t.month == 0}
+    monthly = {(t.year, t.month): t.value for t in rows if t.month}
+    line: list[float | None] = []
+    for text in periods:
+        period = Period.parse(text)
+        value: float | None = None
+        if period.type is PeriodType.YEAR:
+            value = annual.get(period.year)
+        elif period.type is PeriodType.MONTH and not ytd:
+            value = monthly.get((period.year, period.start.month))
+            if value is None and agg_time != "sum":
+                value = annual.get(period.year)
+        elif agg_time != "sum":
+            value = annual.get(period.year)
+        line.append(value)
+    return line if any(v is not None for v in line) else None
+
+
+def _cross(
+    view: View, codes: Sequence[str], level: str, ytd: bool, limit: int = 500
+) -> indicators.CrossSectionOut:
+    wanted = None if level == "child" else level
+    return indicators.cross_section(
+        db=view.db,
+        actor=view.actor,
+        period=str(view.period),
+        indicators=list(codes),
+        parent=view.unit.code,
+        level=wanted,
+        hierarchy=view.hierarchy,
+        ytd=ytd,
+        limit=limit,
+        locale=view.locale,
+    )
+
+
+def _dashboard_link(view: View, code: str, unit: str) -> str:
+    return f"/dashboards/{code}?unit={unit}&period={view.period}"
+
+
+def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any]:
+    table = _cross(view, [widget.indicator], widget.level, widget.ytd)
+    ref = table.indicators[0]
+    present = [(r.unit, r.values[ref.code].value) for r in table.items]
+    valued = [(u, v) for u, v in present if v is not None]
+    valued.sort(key=lambda pair: pair[1], reverse=ref.direction != "down")
+    rows = [
+        {
+            "unit": {"code": u.code, "name": u.name, "level": u.level},
+            "value": v,
+            "value_text": _text(v, ref.decimals, view.locale),
+            "rank": n,
+            "link": _dashboard_link(view, dashboard, u.code),
+        }
+        for n, (u, v) in enumerate(valued[: widget.top], start=1)
+    ]
+    return {
+        "indicator": ref.model_dump(mode="json"),
+        "level": widget.level,
+        "rows": rows,
+        "missing": len(present) - len(valued),
+    }
+
+
+def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
+    table = _cross(view, [widget.indicator], widget.level, widget.ytd)
+    ref = table.indicators[0]
+    values = [
+        {
+            "code": r.unit.code,
+            "name": r.unit.name,
+            "value": r.values[ref.code].value,
+            "value_text": _text(r.values[ref.code].value, ref.decimals, view.locale),
+            "link": _dashboard_link(view, dashboard, r.unit.code),
+        }
+        for r in table.items
+    ]
+    present = [v["value"] for v in values if v["value"] is not None]
+    with_geometry = units.has_child_geometry(db=view.db, unit_id=view.unit.id)
+    return {
+        "indicator": ref.model_dump(mode="json"),
+        "level": widget.level,
+        "hierarchy": view.hierarchy,
+        "geojson_url": (
+            f"/api/v1/dashboards/geo/{view.unit.code}?hierarchy={view.hierarchy}"
+            if with_geometry
+            else None
+        ),
+        "values": values,
+        "min": min(present) if present else None,
+        "max": max(present) if present else None,
+    }
+
+
+def _table(view: View, widget: TableWidget, dashboard: str) -> dict[str, Any]:
+    table = _cross(view, widget.indicators, widget.level, widget.ytd, widget.limit)
+    refs = table.indicators
+
+    def cells(values: dict[str, Any]) -> list[dict[str, Any]]:
+        return [
+            {
+                "value": values[r.code].value,
+                "text": _text(values[r.code].value, r.decimals, view.locale),
+            }
+            for r in refs
+        ]
+
+    return {
+        "indicators": [r.model_dump(mode="json") for r in refs],
+        "rows": [
+            {
+                "unit": {"code": row.unit.code, "name": row.unit.name, "level": row.unit.level},
+                "values": cells(row.values),
+                "link": _dashboard_link(view, dashboard, row.unit.code),
+            }
+            for row in table.items
+        ],
+        "total": (
+            {
+                "unit": {
+                    "code": table.total_row.unit.code,
+                    "name": table.total_row.unit.name,
+                    "level": table.total_row.unit.level,
+                },
+                "values": cells(table.total_row.values),
+            }
+            if table.total_row
+            else None
+        ),
+    }
+
+
+def _counter(view: View, widget: CounterWidget) -> dict[str, Any]:
+    items = []
+    for name in widget.counters:
+        provider = counters.get(name)
+        value = provider.count(view.db, view.actor, view.unit, view.period, view.calendar)
+        items.append(
+            {
+                "name": name,
+                "label": gettext(provider.label, view.locale),
+                "value": value,
+                "value_text": format_number(value, view.locale, 0),
+                "link": provider.link(view.unit, view.period),
+            }
+        )
+    return {"items": items}
+
+
+def _feed(view: View, widget: FeedWidget) -> dict[str, Any]:
+    if view.hub is None:
+        return {"events": []}
+    return {"events": view.hub.recent(topics=widget.topics, limit=widget.limit, locale=view.locale)}
+
+
+# --- the dashboard --------------------------------------------------------------------------
+
+
+def dashboard_data(view: View, dashboard: DashboardOut) -> DashboardData:
+    """Every widget's data; a widget that fails shows its error, the others still show."""
+    kpis = [w for w in dashboard.widgets if isinstance(w, KpiWidget)]
+    kpi_data: dict[str, dict[str, Any]] = {}
+    kpi_error: str | None = None
+    try:
+        kpi_data = _kpis(view, kpis)
+    except ProblemError as exc:
+        kpi_error = exc.detail or exc.code
+    builders: dict[type, Callable[[Any], dict[str, Any]]] = {
+        TimeSeriesWidget: lambda w: _timeseries(view, w, dashboard.period_type),
+        RankingWidget: lambda w: _ranking(view, w, dashboard.code),
+        MapWidget: lambda w: _map(view, w, dashboard.code),
+        TableWidget: lambda w: _table(view, w, dashboard.code),
+        CounterWidget: lambda w: _counter(view, w),
+        FeedWidget: lambda w: _feed(view, w),
+    }
+    shown: list[WidgetData] = []
+    codes: list[str] = []
+    until: list[str] = []
+    for widget in dashboard.widgets:
+        fallback = getattr(widget, "indicator", None) or widget.type
+        title = _title(widget, str(fallback), view.locale)
+        data: dict[str, Any] | None = None
+        error: str | None = None
+        if isinstance(widget, KpiWidget):
+            data = kpi_data.get(widget.id)
+            if data is None:
+                error = kpi_error or gettext(NO_INDICATOR, view.locale)
+            else:
+                title = _title(widget, data["indicator"]["name"], view.locale)
+                if data["data_until"]:
+                    until.append(data["data_until"])
+        else:
+            try:
+                data = builders[type(widget)](widget)
+            except ProblemError as exc:
+                error = exc.detail or exc.code
+            if (
+                data is not None
+                and "indicator" in data
+                and not (widget.title_vi or widget.title_en)
+            ):
+                title = data["indicator"]["name"]
+        codes += list(getattr(widget, "indicators", []) or [])
+        if getattr(widget, "indicator", None):
+            codes.append(widget.indicator)  # type: ignore[union-attr]
+        shown.append(
+            WidgetData(id=widget.id, type=widget.type, title=title, data=data, error=error)
+        )
+    return DashboardData(
+        dashboard=dashboard,
+        unit=UnitLink(code=view.unit.code, name=view.unit.name, level=view.unit.level),
+        breadcrumbs=breadcrumbs(view),
+        children_level=child_level(view.unit),
+        period=str(view.period),
+        period_label=label(view.period, view.locale),
+        period_type=view.period.type.value,
+        data_until=max(until) if until else None,
+        generated_at=utcnow(),
+        indicators=sorted(set(codes)),
+        widgets=shown,
+    )
