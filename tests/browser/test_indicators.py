@@ -14,7 +14,7 @@ from dieuhanh.core.periods import Period
 from dieuhanh.domains.auth import service as auth_service
 from tests.browser.test_shell import sign_in
 from tests.fixtures.app import LiveServer
-from tests.fixtures.auth import LEADER48
+from tests.fixtures.auth import LEADER48, OPERATOR48
 from tests.fixtures.browser import PageProblems
 
 pytestmark = pytest.mark.browser
@@ -94,4 +94,45 @@ def test_phone_width(
     expect(page.get_by_test_id("chart")).to_have_attribute("data-ready", "1")
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page overflows at 390 px ({width} px)"
+    assert page_problems.all() == []
+
+
+def _upload(page: Page, name: str, content: str) -> None:
+    page.get_by_test_id("upload-file").set_input_files(
+        {"name": name, "mimeType": "text/csv", "buffer": content.encode("utf-8")}
+    )
+    page.get_by_test_id("upload-submit").click()
+
+
+def test_upload_a_csv_then_read_the_value_history(
+    browser_page: Page, live_server: LiveServer, page_problems: PageProblems
+) -> None:
+    page = browser_page
+    sign_in(page, live_server, OPERATOR48)
+    expect(page.get_by_test_id("home-title")).to_be_visible()
+    page.get_by_role("navigation", name="Điều hướng chính").get_by_role(
+        "link", name="Nhập số liệu"
+    ).click()
+    expect(page.get_by_test_id("upload-title")).to_have_text("Nhập số liệu")
+
+    header = "indicator;unit;period;value;status\n"
+    _upload(
+        page, "dan-so.csv", header + "POPULATION;20194;2025;12345;\nPOPULATION;20197;2025;6789;\n"
+    )
+    expect(page.get_by_test_id("upload-status")).to_contain_text("Đã lưu tệp dan-so.csv.")
+    expect(page.get_by_test_id("count-rows")).to_have_text("2")
+    expect(page.get_by_test_id("count-inserted")).to_have_text("2")
+    expect(page.get_by_test_id("count-updated")).to_have_text("0")
+    # the answer carries a fresh form: a correction is a new batch, not a replay
+    _upload(page, "sua.csv", header + "POPULATION;20194;2025;12400;final\n")
+    expect(page.get_by_test_id("count-updated")).to_have_text("1")
+
+    page.goto(live_server.url + "/indicators/POPULATION?unit=48&period_type=year&period=2025")
+    row = page.locator("[data-testid=unit-table] tr[data-code='20194']")
+    row.get_by_test_id("history-link").click()
+    history = page.get_by_test_id("value-history").get_by_test_id("revisions")
+    expect(history).to_be_visible()
+    expect(history.locator("tr[data-current]")).to_contain_text("12.400")
+    expect(history.locator("tr[data-revision='1']")).to_contain_text("12.345")
+    expect(page).to_have_url(re.compile(r"/indicators/POPULATION\?"))  # htmx, no navigation
     assert page_problems.all() == []

@@ -113,14 +113,25 @@ def test_yaml_errors_name_the_line(tmp_path: Path) -> None:
 
 def test_unknown_sections_are_ignored_known_ones_strict(tmp_path: Path) -> None:
     data = real_pack_data()
-    data["dashboards"] = [{"code": "overview"}]
+    data["connectors"] = [{"code": "gso"}]
     data["event_types"] = []
     pack = registry.load_pack(write_pack(tmp_path / "future", data))
-    assert pack.ignored == ("dashboards", "event_types")
+    assert pack.ignored == ("connectors", "event_types")
     indicator(data, "CPI")["colour"] = "red"  # inside a known section: a typo, refused
     with pytest.raises(ProblemError) as exc:
         registry.load_pack(write_pack(tmp_path / "typo", data))
     assert [(e["indicator"], e["field"]) for e in invalid_pack(exc)] == [("CPI", "colour")]
+
+
+def test_pack_dashboards_are_validated_by_widget(tmp_path: Path) -> None:
+    """Dashboards are a known section now: a broken widget refuses the pack, by field."""
+    data = real_pack_data()
+    board = data["dashboards"][0]
+    board["widgets"][0]["x"] = 11  # w 3: sticks out of the 12-column grid
+    with pytest.raises(ProblemError) as exc:
+        registry.load_pack(write_pack(tmp_path / "wide", data))
+    found = [(e["dashboard"], e["field"]) for e in invalid_pack(exc)]
+    assert found == [("kinh-te-xa-hoi", "widgets.0.kpi")]
 
 
 def test_packs_must_not_collide(tmp_path: Path) -> None:

@@ -92,3 +92,30 @@ def test_app_registers_housekeeping_jobs(app) -> None:  # type: ignore[no-untype
     assert "auth.purge_expired" in scheduler.jobs
     assert scheduler.run_once("auth.purge_expired") is False  # nothing expired in a fresh DB
     assert scheduler.jobs["auth.purge_expired"].last_error is None
+
+
+def test_deferred_events_are_published_after_commit_only(database) -> None:  # type: ignore[no-untyped-def]
+    """A service records an event on its session; subscribers hear it once the data is
+    committed, and never when the transaction rolls back (both databases)."""
+    from sqlalchemy import text
+
+    from dieuhanh.core.events import defer, install_bus
+
+    bus = EventBus()
+    heard: list[Event] = []
+    bus.subscribe("test.*", heard.append)
+    install_bus(database.session_factories, bus)
+    with database.transaction() as s:
+        s.execute(text("SELECT 1"))
+        defer(s, "test.saved", {"n": 1})
+        assert heard == []  # not before the commit
+    assert [(e.topic, e.payload) for e in heard] == [("test.saved", {"n": 1})]
+    try:
+        with database.transaction() as s:
+            defer(s, "test.lost", {"n": 2})
+            raise RuntimeError("the write fails")
+    except RuntimeError:
+        pass
+    with database.transaction() as s:
+        s.execute(text("SELECT 1"))  # a later commit does not replay the rolled-back event
+    assert [e.topic for e in heard] == ["test.saved"]

@@ -108,7 +108,11 @@ def _located(path: Path, raw: Any, loc: Sequence[str | int], message: str) -> di
         items = raw.get(section)
         item = items[index] if isinstance(items, list) and index < len(items) else None
         code = item.get("code") if isinstance(item, dict) else None
-        key = {"indicators": "indicator", "validation_rules": "rule"}.get(section, "item")
+        key = {
+            "indicators": "indicator",
+            "validation_rules": "rule",
+            "dashboards": "dashboard",
+        }.get(section, "item")
         entry[key] = str(code) if code else f"{section}[{index}]"
         entry["field"] = ".".join(str(p) for p in loc[2:])
     else:

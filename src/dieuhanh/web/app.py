@@ -29,6 +29,7 @@ from dieuhanh.domains.auth import service as auth_service
 from dieuhanh.domains.dashboards import api as dashboards_api
 from dieuhanh.domains.dashboards import pages as dashboards_pages
 from dieuhanh.domains.dashboards import pages_editor as dashboards_editor
+from dieuhanh.domains.dashboards.cache import DashboardCache
 from dieuhanh.domains.dashboards.live import LiveHub
 from dieuhanh.domains.indicators import api as indicators_api
 from dieuhanh.domains.indicators import api_export as indicators_sdmx
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = database
     app.state.bus = bus
     app.state.live = hub
+    app.state.dashboard_cache = DashboardCache()
     app.state.scheduler = scheduler
     app.state.metrics = metrics
     app.state.workdays = settings.work_calendar()

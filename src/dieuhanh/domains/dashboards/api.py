@@ -80,6 +80,7 @@ def load_data(
         calendar=calendar_of(request),
         locale=locale,
         hub=hub_of(request),
+        cache=request.app.state.dashboard_cache,
     )
 
 

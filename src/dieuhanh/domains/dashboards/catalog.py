@@ -247,11 +247,11 @@ def sync_pack_dashboards(
     for data in dashboards:
         digest = _digest(data)
         row = db.scalar(select(Dashboard).where(Dashboard.code == data.code))
-        if row is not None and row.pack_digest == digest:
-            report.unchanged.append(data.code)
-            continue
         if row is not None and row.edited_locally:
             report.kept_local.append(data.code)
+            continue
+        if row is not None and row.pack_digest == digest:
+            report.unchanged.append(data.code)
             continue
         values = {
             "title_vi": data.title_vi,

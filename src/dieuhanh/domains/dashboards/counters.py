@@ -35,6 +35,7 @@ class Counter:
 
 
 _COUNTERS: dict[str, Counter] = {}
+_CACHE = "dashboards.freshness_counts"
 
 
 def register(counter: Counter) -> None:
@@ -53,15 +54,18 @@ def names() -> list[str]:
 
 
 def _freshness_count(status: str) -> CountFn:
-    """How many active indicators of the unit are fresh / late / missing on today's map."""
+    """How many active indicators of the unit are fresh / late / missing on today's map;
+    the three counters share one assessment per session and unit."""
 
     def count(
         db: Session, actor: Actor, unit: UnitOut, period: Period, calendar: WorkCalendar
     ) -> int:
-        found = indicators.overview(
-            db=db, actor=actor, unit=unit.code, period=str(period), calendar=calendar
-        )
-        return sum(1 for item in found.items if item.freshness == status)
+        cache: dict[int, dict[str, int]] = db.info.setdefault(_CACHE, {})
+        if unit.id not in cache:
+            cache[unit.id] = indicators.freshness_summary(
+                db=db, actor=actor, unit=unit.code, calendar=calendar
+            )
+        return cache[unit.id].get(status, 0)
 
     return count
 

@@ -12,13 +12,16 @@ The shapes of ``WidgetData.data`` (the contract with ``static/js/dashboard.js``)
 * ``timeseries``: ``period_type``, ``periods``, ``labels``, ``series`` [{``indicator``,
   ``values``}], ``targets`` [{``indicator``, ``values``}] (phased plan to date, per period,
   where a plan exists), ``annotations`` [] (directives, when that component lands).
-* ``ranking``: ``indicator``, ``level``, ``rows`` [{``unit``: UnitLink, ``value``,
-  ``value_text``, ``rank``, ``link``}] best first by the indicator's direction, ``missing``
-  (units without a value).
-* ``map``: ``indicator``, ``level``, ``hierarchy``, ``geojson_url`` (child outlines) or null
-  when no child has geometry (the page draws a tile grid of the units then), ``values``
-  [{``code``, ``name``, ``value``, ``value_text``, ``link``}], ``min``, ``max``.
-* ``table``: ``indicators`` [IndicatorRef], ``rows`` [{``unit``, ``values`` [{``value``,
+* ``ranking``: ``indicator``, ``period`` / ``period_label`` (the indicator's own period:
+  the latest of its cadence ended by the dashboard's period), ``level``, ``rows``
+  [{``unit``: UnitLink, ``value``, ``value_text``, ``rank``, ``link``}] best first by the
+  indicator's direction, ``missing`` (units without a value).
+* ``map``: ``indicator``, ``period`` / ``period_label``, ``level``, ``hierarchy``,
+  ``geojson_url`` (child outlines) or null when no child has geometry (the page draws a
+  tile grid of the units then), ``values`` [{``code``, ``name``, ``value``,
+  ``value_text``, ``link``}], ``min``, ``max``.
+* ``table``: ``indicators`` [IndicatorRef], ``periods`` / ``period_labels`` (one per
+  indicator), ``rows`` [{``unit``, ``values`` [{``value``,
   ``text``}], ``link``}], ``total`` {``unit``, ``values``} (the unit itself).
 * ``counter``: ``items`` [{``name``, ``label``, ``value``, ``value_text``, ``link``}].
 * ``feed``: ``events`` [{``topic``, ``at``, ``text``}] newest first.
@@ -131,7 +134,7 @@ def resolve_view(
 
 def breadcrumbs(view: View) -> list[UnitLink]:
     """From the top the viewer may see down to the unit."""
-    chain = [*reversed(units.ancestors(db=view.db, unit_id=view.unit.id)), view.unit]
+    chain = [*units.ancestors(db=view.db, unit_id=view.unit.id), view.unit]
     scope = view.actor.scope_unit_id
     if scope is not None:
         ids = [u.id for u in chain]
@@ -171,6 +174,7 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
         locale=view.locale,
     )
     items = {item.indicator.code: item for item in overview.items}
+    sparks = _sparklines(view, widgets, items)
     out: dict[str, dict[str, Any]] = {}
     for widget in widgets:
         item = items.get(widget.indicator)
@@ -178,25 +182,7 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
             continue
         ref = item.indicator
         headline = item.ytd if widget.ytd and item.ytd is not None else item.cell
-        spark: list[dict[str, Any]] = []
-        if widget.sparkline >= SPARK_MIN:
-            end = Period.parse(item.period)
-            start = end.shift(-(widget.sparkline - 1))
-            series = indicators.series(
-                db=view.db,
-                actor=view.actor,
-                code=ref.code,
-                unit=view.unit.code,
-                period_type=end.type.value,
-                start=str(start),
-                end=str(end),
-                hierarchy=view.hierarchy,
-                ytd=widget.ytd,
-                locale=view.locale,
-            )
-            spark = [
-                {"period": p.period, "label": p.label, "value": p.value} for p in series.points
-            ]
+        spark = sparks.get((widget.indicator, widget.ytd, widget.sparkline), [])
         progress = item.progress.model_dump(mode="json") if item.progress else None
         until = item.data_until
         out[widget.id] = {
@@ -224,6 +210,38 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
             "sparkline": spark,
             "link": view.link(f"/indicators/{ref.code}"),
         }
+    return out
+
+
+def _sparklines(
+    view: View, widgets: Sequence[KpiWidget], items: dict[str, Any]
+) -> dict[tuple[str, bool, int], list[dict[str, Any]]]:
+    """The tiles' sparklines, one engine call per (period, length, year to date) group."""
+    groups: dict[tuple[str, bool, int], list[str]] = {}
+    for widget in widgets:
+        item = items.get(widget.indicator)
+        if item is None or widget.sparkline < SPARK_MIN:
+            continue
+        groups.setdefault((item.period, widget.ytd, widget.sparkline), []).append(widget.indicator)
+    out: dict[tuple[str, bool, int], list[dict[str, Any]]] = {}
+    for (period, ytd, length), codes in groups.items():
+        end = Period.parse(period)
+        found = indicators.series_many(
+            db=view.db,
+            actor=view.actor,
+            codes=codes,
+            unit=view.unit.code,
+            period_type=end.type.value,
+            start=str(end.shift(-(length - 1))),
+            end=str(end),
+            hierarchy=view.hierarchy,
+            ytd=ytd,
+            locale=view.locale,
+        )
+        for code, series in found.items():
+            out[(code, ytd, length)] = [
+                {"period": p.period, "label": p.label, "value": p.value} for p in series.points
+            ]
     return out
 
 
@@ -300,22 +318,49 @@ def _plan_line(
     return line if any(v is not None for v in line) else None
 
 
+def _period_of(view: View, code: str) -> Period:
+    """The indicator's own period shown for the dashboard's period: the latest of its
+    cadence that has ended by then (last year's figure for a yearly indicator in October)."""
+    indicator = indicators.get_indicator(db=view.db, code=code)
+    return indicators.period_for(indicator, view.period)
+
+
 def _cross(
     view: View, codes: Sequence[str], level: str, ytd: bool, limit: int = 500
-) -> indicators.CrossSectionOut:
+) -> tuple[indicators.CrossSectionOut, dict[str, Period]]:
+    """Child units × indicators, each indicator at its own period (one engine call per
+    distinct period), merged into one table in the order of ``codes``."""
     wanted = None if level == "child" else level
-    return indicators.cross_section(
-        db=view.db,
-        actor=view.actor,
-        period=str(view.period),
-        indicators=list(codes),
-        parent=view.unit.code,
-        level=wanted,
-        hierarchy=view.hierarchy,
-        ytd=ytd,
-        limit=limit,
-        locale=view.locale,
-    )
+    periods = {code: _period_of(view, code) for code in codes}
+    by_period: dict[Period, list[str]] = {}
+    for code in codes:
+        by_period.setdefault(periods[code], []).append(code)
+    parts = [
+        indicators.cross_section(
+            db=view.db,
+            actor=view.actor,
+            period=str(period),
+            indicators=group,
+            parent=view.unit.code,
+            level=wanted,
+            hierarchy=view.hierarchy,
+            ytd=ytd,
+            limit=limit,
+            locale=view.locale,
+        )
+        for period, group in by_period.items()
+    ]
+    merged = parts[0]
+    for part in parts[1:]:
+        extra = {row.unit.code: row.values for row in part.items}
+        for row in merged.items:
+            row.values.update(extra.get(row.unit.code, {}))
+        if merged.total_row is not None and part.total_row is not None:
+            merged.total_row.values.update(part.total_row.values)
+        merged.indicators += part.indicators
+    order = {code: n for n, code in enumerate(codes)}
+    merged.indicators.sort(key=lambda ref: order.get(ref.code, len(order)))
+    return merged, periods
 
 
 def _dashboard_link(view: View, code: str, unit: str) -> str:
@@ -323,7 +368,7 @@ def _dashboard_link(view: View, code: str, unit: str) -> str:
 
 
 def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any]:
-    table = _cross(view, [widget.indicator], widget.level, widget.ytd)
+    table, periods = _cross(view, [widget.indicator], widget.level, widget.ytd)
     ref = table.indicators[0]
     present = [(r.unit, r.values[ref.code].value) for r in table.items]
     valued = [(u, v) for u, v in present if v is not None]
@@ -340,6 +385,8 @@ def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any
     ]
     return {
         "indicator": ref.model_dump(mode="json"),
+        "period": str(periods[ref.code]),
+        "period_label": label(periods[ref.code], view.locale),
         "level": widget.level,
         "rows": rows,
         "missing": len(present) - len(valued),
@@ -347,7 +394,7 @@ def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any
 
 
 def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
-    table = _cross(view, [widget.indicator], widget.level, widget.ytd)
+    table, periods = _cross(view, [widget.indicator], widget.level, widget.ytd)
     ref = table.indicators[0]
     values = [
         {
@@ -363,6 +410,8 @@ def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
     with_geometry = units.has_child_geometry(db=view.db, unit_id=view.unit.id)
     return {
         "indicator": ref.model_dump(mode="json"),
+        "period": str(periods[ref.code]),
+        "period_label": label(periods[ref.code], view.locale),
         "level": widget.level,
         "hierarchy": view.hierarchy,
         "geojson_url": (
@@ -377,7 +426,7 @@ def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
 
 
 def _table(view: View, widget: TableWidget, dashboard: str) -> dict[str, Any]:
-    table = _cross(view, widget.indicators, widget.level, widget.ytd, widget.limit)
+    table, periods = _cross(view, widget.indicators, widget.level, widget.ytd, widget.limit)
     refs = table.indicators
 
     def cells(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -391,6 +440,8 @@ def _table(view: View, widget: TableWidget, dashboard: str) -> dict[str, Any]:
 
     return {
         "indicators": [r.model_dump(mode="json") for r in refs],
+        "periods": [str(periods[r.code]) for r in refs],
+        "period_labels": [label(periods[r.code], view.locale) for r in refs],
         "rows": [
             {
                 "unit": {"code": row.unit.code, "name": row.unit.name, "level": row.unit.level},
@@ -503,3 +554,15 @@ def dashboard_data(view: View, dashboard: DashboardOut) -> DashboardData:
         indicators=sorted(set(codes)),
         widgets=shown,
     )
+
+
+def refresh_feeds(view: View, data: DashboardData) -> DashboardData:
+    """A kept dashboard with its feed widgets filled in now (events are not data)."""
+    feeds = {w.id: w for w in data.dashboard.widgets if isinstance(w, FeedWidget)}
+    if not feeds:
+        return data
+    widgets = [
+        w.model_copy(update={"data": _feed(view, feeds[w.id])}) if w.id in feeds else w
+        for w in data.widgets
+    ]
+    return data.model_copy(update={"widgets": widgets})

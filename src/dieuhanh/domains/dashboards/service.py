@@ -12,6 +12,7 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.dashboards import catalog, counters, live
+from dieuhanh.domains.dashboards.cache import DashboardCache
 from dieuhanh.domains.dashboards.catalog import (
     HOME_CODE,
     DashboardSyncReport,
@@ -23,7 +24,7 @@ from dieuhanh.domains.dashboards.catalog import (
     sync_pack_dashboards,
     update_dashboard,
 )
-from dieuhanh.domains.dashboards.data import View, dashboard_data, resolve_view
+from dieuhanh.domains.dashboards.data import View, dashboard_data, refresh_feeds, resolve_view
 from dieuhanh.domains.dashboards.live import LiveHub
 from dieuhanh.domains.dashboards.playlists import (
     get_playlist,
@@ -40,10 +41,12 @@ from dieuhanh.domains.dashboards.schemas import (
     TimeSeriesWidget,
     WidgetData,
 )
+from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.units import service as units
 
 __all__ = [
     "HOME_CODE",
+    "DashboardCache",
     "DashboardSyncReport",
     "LiveHub",
     "View",
@@ -143,8 +146,10 @@ def show_dashboard(
     locale: str = "vi",
     hub: LiveHub | None = None,
     today: date | None = None,
+    cache: DashboardCache | None = None,
 ) -> DashboardData:
-    """Everything a dashboard page (or the wall) draws, for one unit and period."""
+    """Everything a dashboard page (or the wall) draws, for one unit and period; from
+    ``cache`` while the data and the definition are unchanged (see ``dashboards.cache``)."""
     dashboard = open_dashboard(db=db, actor=actor, code=code, locale=locale)
     view = resolve_view(
         db=db,
@@ -158,7 +163,30 @@ def show_dashboard(
         today=today,
         hub=hub,
     )
-    return dashboard_data(view, dashboard)
+    if cache is None:
+        return dashboard_data(view, dashboard)
+    key = (
+        code,
+        _definition_version(db, actor, dashboard),
+        view.unit.id,
+        str(view.period),
+        locale,
+        actor.scope_unit_id,
+        view.today,
+    )
+    version = indicators.data_version(db)
+    found = cache.get(key, version)
+    if found is None:
+        found = dashboard_data(view, dashboard)
+        cache.put(key, version, found)
+    return refresh_feeds(view, found)
+
+
+def _definition_version(db: Session, actor: Actor, dashboard: DashboardOut) -> tuple[int, ...]:
+    """What the definition depends on: the home page follows every headline dashboard."""
+    if dashboard.code != HOME_CODE:
+        return (dashboard.version,)
+    return tuple(d.version for d in headline_dashboards(db=db, actor=actor))
 
 
 def widget_table(data: DashboardData, widget_id: str) -> tuple[list[str], list[list[Any]]]:
@@ -205,7 +233,7 @@ def widget_table(data: DashboardData, widget_id: str) -> tuple[list[str], list[l
 
         return (
             ["unit", "name", "period", code],
-            [[*unit_of(i), data.period, i["value"]] for i in items],
+            [[*unit_of(i), body["period"], i["value"]] for i in items],
         )
     if found.type == "table":
         codes = [i["code"] for i in body["indicators"]]

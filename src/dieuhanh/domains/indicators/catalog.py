@@ -24,6 +24,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.core.text import fold
+from dieuhanh.domains.indicators import versions as data_versions
 from dieuhanh.domains.indicators.catalog_checks import (
     Vocabulary,
     check_expression,
@@ -352,6 +353,7 @@ def create_indicator(*, db: Session, actor: Actor, data: IndicatorIn) -> Indicat
         )
     resolved = check_definition(db, data, scope_unit_id=actor.scope_unit_id)
     row = write_definition(db, None, data, resolved, changed_by=actor.label)
+    data_versions.bump(db)
     return to_out(row, Names(db))
 
 
@@ -376,4 +378,5 @@ def update_indicator(
         return current
     resolved = check_definition(db, merged, scope_unit_id=actor.scope_unit_id)
     row = write_definition(db, row, merged, resolved, changed_by=actor.label)
+    data_versions.bump(db)
     return to_out(row, Names(db))

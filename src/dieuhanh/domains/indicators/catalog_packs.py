@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor
+from dieuhanh.domains.indicators import versions
 from dieuhanh.domains.indicators.catalog import (
     MANAGE,
     CatalogState,
@@ -260,4 +261,6 @@ def sync_packs(
     db.flush()
     state = _sync_indicators(db, packs, home_province, report)
     _sync_rules(db, packs, state, report)
+    if report.created or report.updated or report.deactivated:
+        versions.bump(db)
     return report

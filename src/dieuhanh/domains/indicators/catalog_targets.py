@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor
+from dieuhanh.domains.indicators import versions
 from dieuhanh.domains.indicators.catalog import require_action, row_by_code
 from dieuhanh.domains.indicators.catalog_checks import error, invalid, known_error
 from dieuhanh.domains.indicators.models import Target
@@ -126,6 +127,7 @@ def set_targets(*, db: Session, actor: Actor, code: str, rows: list[TargetIn]) -
             )
             db.add(row)
             written.append(_out(code, unit, row))
+    versions.bump(db)
     db.flush()
     return written
 

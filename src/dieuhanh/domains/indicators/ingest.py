@@ -32,7 +32,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.auth import service as auth_service
-from dieuhanh.domains.indicators import bulk, ingest_files, outliers, rollups, rules
+from dieuhanh.domains.indicators import bulk, ingest_files, outliers, rollups, rules, versions
 from dieuhanh.domains.indicators.ingest_history import batch_out
 from dieuhanh.domains.indicators.ingest_messages import Issue, rejected, render_all
 from dieuhanh.domains.indicators.ingest_validate import Key, Resolution, Resolved, resolve
@@ -268,6 +268,7 @@ def _write_batch(
         inserted=[(r[:5], r[6], r[7]) for r in new_rows],
         corrected=[r[:5] for r in corrections],
     )
+    versions.bump(db)
     codes = {info.id: info.code for info in resolution.indicators.values()}
     errors, rule_warnings = rules.check_rules(
         db=db,

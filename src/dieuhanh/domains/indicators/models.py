@@ -234,3 +234,14 @@ class IngestionBatch(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     outliers: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class DataVersion(Base):
+    """A counter bumped in every transaction that changes what queries answer (values,
+    plans, definitions): readers that keep results (dashboards) compare it, in one primary
+    key read, to know whether what they kept is still true — across processes too."""
+
+    __tablename__ = "indicator_data_versions"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)

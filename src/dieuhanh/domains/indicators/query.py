@@ -28,7 +28,12 @@ from dieuhanh.core.i18n import format_date, gettext
 from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
-from dieuhanh.domains.indicators.catalog import get_indicator, indicators_by_code, require_action
+from dieuhanh.domains.indicators.catalog import (
+    get_indicator,
+    indicators_by_code,
+    list_indicators,
+    require_action,
+)
 from dieuhanh.domains.indicators.formulas import compute
 from dieuhanh.domains.indicators.freshness import (
     DATA_UNTIL,
@@ -190,6 +195,48 @@ def series(
         ytd=ytd,
         points=points,
     )
+
+
+def series_many(
+    *,
+    db: Session,
+    actor: Actor,
+    codes: Sequence[str],
+    unit: str,
+    period_type: str,
+    start: str,
+    end: str,
+    hierarchy: str | None = None,
+    ytd: bool = False,
+    locale: str = "vi",
+) -> dict[str, SeriesOut]:
+    """Several indicators over the same periods for one unit, in one engine call (a
+    dashboard's sparklines); the same points :func:`series` gives one by one."""
+    require_action(actor, READ)
+    found = _indicator_list(db, codes)
+    if not found:
+        return {}
+    version = resolve_hierarchy(None, hierarchy)
+    target = resolve_unit(db, actor, unit, version)
+    periods = _periods(found[0], period_type, start, end)
+    cells = compute(db, found, Request.of(version, [target], periods, ytd=ytd))
+    return {
+        indicator.code: SeriesOut(
+            indicator=indicator_ref(indicator, locale),
+            unit=unit_ref(target),
+            hierarchy=version,
+            period_type=periods[0].type.value,
+            disagg="",
+            ytd=ytd,
+            points=[
+                point_out(
+                    cells[(indicator.code, target.id, Want(p, ytd))], p, indicator, locale, target
+                )
+                for p in periods
+            ],
+        )
+        for indicator in found
+    }
 
 
 def cross_section(
@@ -521,3 +568,28 @@ def freshness_row(unit: UnitOut, state: Freshness, locale: str) -> FreshnessRow:
         data_until_text=text,
         coverage=coverage_out(state.cell.coverage, locale, own_level=unit.level),
     )
+
+
+def freshness_summary(
+    *,
+    db: Session,
+    actor: Actor,
+    unit: str,
+    calendar: WorkCalendar,
+    component: str | None = None,
+    today: date | None = None,
+) -> dict[str, int]:
+    """How many active indicators of a unit are fresh, late or missing on today's map (a
+    dashboard counter; the values themselves are not computed, only their recent periods)."""
+    require_action(actor, READ)
+    day = today or units.today()
+    version = units.hierarchy_for(day)
+    target = resolve_unit(db, actor, unit, version)
+    found, _ = list_indicators(db=db, component=component, limit=1000)
+    states = assess(
+        db, indicators=found, targets=[target], hierarchy=version, today=day, calendar=calendar
+    )
+    counts = {"fresh": 0, "late": 0, "missing": 0}
+    for state in states.values():
+        counts[state.status] = counts.get(state.status, 0) + 1
+    return counts

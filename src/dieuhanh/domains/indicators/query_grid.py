@@ -226,13 +226,19 @@ def compute_stored(
         )
         starts = sorted({c for slot in slots for c in slot.children})
         crossing = other_map_has_data(db, batch, plan, starts)
-        if agg_units == "wavg":
+        if agg_units == "wavg" and _combines_units(plan):
             rows = _weighted(db, batch, plan, slots, works, request, runs() or None, crossing)
         else:
             rows = _rows(db, batch, plan, slots, runs, crossing=crossing)
         for work in works:
             cells.update(_assemble(work, plan, rows, request))
     return cells
+
+
+def _combines_units(plan: UnitPlan) -> bool:
+    """Some target aggregates several reporting units (a weighted average needs weights);
+    when every target is a reporting unit itself, its value is the unit's own."""
+    return any(t.id in plan.expected and not plan.at_level(t) for t in plan.targets)
 
 
 def _rows(
@@ -395,6 +401,7 @@ def _weighted(
             for unit in unit_list:
                 if (unit.id, want) in found:
                     weights[(wid, unit.id, key)] = found[(unit.id, want)]
+    at_level = {t.id for t in plan.targets if plan.at_level(t)}
     groups: dict[tuple[int, bool, int, int], list[AggRow]] = defaultdict(list)
     for row in rows:
         groups[(row.target_id, row.own, row.indicator_id, row.key)].append(row)
@@ -413,8 +420,10 @@ def _weighted(
                 pairs.append((m.value, weight))
         total = sum(w for _v, w in pairs)
         value = sum(v * w for v, w in pairs) / total if pairs and total else None
-        if own and len(members) == 1 and members[0].value is not None and not pairs:
-            value = members[0].value  # a unit's own value needs no weight
+        single = own or target_id in at_level
+        if single and len(members) == 1 and members[0].value is not None and not pairs:
+            value = members[0].value  # one unit's own value needs no weight
+            excluded = 0
         lasts = [m.last for m in members if m.last is not None]
         out.append(
             _WRow(
@@ -423,7 +432,7 @@ def _weighted(
                 indicator_id=indicator_id,
                 key=key,
                 value=value,
-                reported=len(pairs) if not own else 1,
+                reported=1 if single and value is not None else len(pairs),
                 periods=max((m.periods for m in members), default=0),
                 last=max(lasts, default=None),
                 first_last=min(lasts, default=None),

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
@@ -38,6 +39,7 @@ from dieuhanh.domains.units.schemas import UnitOut
 # a statement of any columns (SQLAlchemy 2.1 types selects by their column types)
 MapSelect = Select[*tuple[Any, ...]]
 LEVEL_RANK = {"nation": 0, "province": 1, "district": 2, "commune": 3}
+_PLANS = "indicators.unit_plans"  # per-session cache: units do not change within a request
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,20 @@ def in_other_era(hierarchy: str, start: date) -> bool:
 def plan_units(
     db: Session, *, targets: Sequence[UnitOut], hierarchy: str, report_level: str
 ) -> UnitPlan:
-    """Targets (already scope-checked) and how many reporting units each one expects."""
+    """Targets (already scope-checked) and how many reporting units each one expects
+    (remembered for the session: a dashboard asks the same targets many times)."""
+    key = (tuple(t.id for t in targets), hierarchy, report_level)
+    cache: dict[tuple[object, ...], UnitPlan] = db.info.setdefault(_PLANS, {})
+    if key not in cache:
+        cache[key] = _plan_units(
+            db, targets=targets, hierarchy=hierarchy, report_level=report_level
+        )
+    return cache[key]
+
+
+def _plan_units(
+    db: Session, *, targets: Sequence[UnitOut], hierarchy: str, report_level: str
+) -> UnitPlan:
     level = units.level_in(hierarchy, report_level)
     plan = UnitPlan(hierarchy, report_level, level, tuple(targets), {})
     ids = [t.id for t in targets if LEVEL_RANK.get(t.level, 99) <= LEVEL_RANK[level]]
@@ -110,17 +125,33 @@ def map_select(plan: UnitPlan, *, crossing: bool) -> MapSelect:
     ``own`` 1 rows carry a target's own values (and its counterparts' across the reform)
     for targets that are not reporting units themselves. Without ``crossing`` the other
     map's rows are left out (the periods asked for are all in the query map's own era).
+    The statement depends only on ids and levels, so it is built once per shape (building
+    it costs more than running it on a dashboard's small requests).
     """
+    report_ids = tuple(t for t in plan.target_ids if t in plan.expected)
+    own_groups = tuple(
+        (level, tuple(t.id for t in plan.own_targets if t.level == level))
+        for level in sorted({t.level for t in plan.own_targets})
+    )
+    return _map_select(plan.hierarchy, plan.report_level, report_ids, own_groups, crossing)
+
+
+@lru_cache(maxsize=512)
+def _map_select(
+    hierarchy: str,
+    report_level: str,
+    report_ids: tuple[int, ...],
+    own_groups: tuple[tuple[str, tuple[int, ...]], ...],
+    crossing: bool,
+) -> MapSelect:
     parts: list[MapSelect] = []
-    report_ids = [t for t in plan.target_ids if t in plan.expected]
     if report_ids:
         mapping = units.rollup_map(
-            target_ids=report_ids, hierarchy=plan.hierarchy, level=plan.report_level
+            target_ids=list(report_ids), hierarchy=hierarchy, level=report_level
         ).subquery("report_map")
         parts.append(_columns(mapping, own=0, crossing=crossing))
-    for level in sorted({t.level for t in plan.own_targets}):
-        ids = [t.id for t in plan.own_targets if t.level == level]
-        mapping = units.rollup_map(target_ids=ids, hierarchy=plan.hierarchy, level=level).subquery(
+    for level, ids in own_groups:
+        mapping = units.rollup_map(target_ids=list(ids), hierarchy=hierarchy, level=level).subquery(
             f"own_map_{level}"
         )
         parts.append(_columns(mapping, own=1, crossing=crossing))

@@ -7,6 +7,7 @@ gathered here, so callers import one module and never the models.
 from __future__ import annotations
 
 from dieuhanh.domains.indicators import rollups as _rollups
+from dieuhanh.domains.indicators import versions as _versions
 
 # --- catalog: definitions, dimensions, rules, targets, component packs -----------------------
 # (``x as x``: explicit re-exports, so each use case adds its names without a shared __all__)
@@ -78,10 +79,13 @@ from dieuhanh.domains.indicators.freshness import Freshness as Freshness
 from dieuhanh.domains.indicators.query import cross_section as cross_section
 from dieuhanh.domains.indicators.query import explain as explain
 from dieuhanh.domains.indicators.query import freshness as freshness
+from dieuhanh.domains.indicators.query import freshness_summary as freshness_summary
 from dieuhanh.domains.indicators.query import query_table as query_table
 from dieuhanh.domains.indicators.query import query_value as query_value
 from dieuhanh.domains.indicators.query import series as series
+from dieuhanh.domains.indicators.query import series_many as series_many
 from dieuhanh.domains.indicators.query_overview import overview as overview
+from dieuhanh.domains.indicators.query_overview import period_for as period_for
 from dieuhanh.domains.indicators.schemas_query import CellOut as CellOut
 from dieuhanh.domains.indicators.schemas_query import CrossSectionOut as CrossSectionOut
 from dieuhanh.domains.indicators.schemas_query import ExplainNode as ExplainNode
@@ -96,3 +100,4 @@ from dieuhanh.domains.indicators.schemas_query import ValueOut as ValueOut
 
 # --- roll-ups kept on write ------------------------------------------------------------------
 rebuild_rollups = _rollups.rebuild
+data_version = _versions.current
