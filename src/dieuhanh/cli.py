@@ -15,16 +15,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dieuhanh.components import registry
 from dieuhanh.components.socioeconomic import demo as socioeconomic_demo
-from dieuhanh.core.db import Database
+from dieuhanh.core.db import Database, utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import compile_catalogs
+from dieuhanh.core.pages import build_templates
 from dieuhanh.core.security import Role
 from dieuhanh.core.settings import Settings
 from dieuhanh.domains.auth import service as auth_service
+from dieuhanh.domains.dashboards import service as dashboards_service
 from dieuhanh.domains.indicators import service as indicators_service
 from dieuhanh.domains.units import service as units_service
+from dieuhanh.integrations import chromium
 from dieuhanh.migrations import runner
-from dieuhanh.web.app import create_app
+from dieuhanh.web import briefing as briefing_doc
+from dieuhanh.web.app import WEB_DIR, create_app
 
 app = typer.Typer(help="Điều Hành — Intelligent Operations Center", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
@@ -265,6 +269,49 @@ def audit_verify() -> None:
         return
     console.print(f"[red]Audit log broken at entry {result.broken_at}:[/red] {result.reason}")
     raise typer.Exit(1)
+
+
+@app.command()
+def briefing(
+    unit: Annotated[str | None, typer.Option(help="Unit code (default: the home province)")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Month, e.g. 2026-10 (default: last month)")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="PDF file to write")] = None,
+    locale: Annotated[str, typer.Option(help="vi or en")] = "vi",
+) -> None:
+    """Write the monthly briefing for the People's Committee meeting as an A4 PDF."""
+    settings = Settings()
+    database = Database(settings.database_url)
+    code = unit or settings.home_province
+    month = period or str(briefing_doc.previous_month(utcnow(), settings.timezone))
+    target = out or Path(f"bao-cao-{code}-{month}.pdf")
+    try:
+        with console.status("Đang lập báo cáo…"), database.reading() as db:
+            found = dashboards_service.build_briefing(
+                db=db,
+                actor=auth_service.system_actor("cli"),
+                unit=code,
+                period=month,
+                calendar=settings.work_calendar(),
+                locale=locale,
+            )
+        templates = build_templates(WEB_DIR / "templates", tile_url=settings.tile_url)
+        with console.status("Đang in PDF…"):
+            pdf = briefing_doc.render_pdf(templates.env, found, settings)
+    except ProblemError as exc:
+        _print_problem(exc)
+        raise typer.Exit(1) from exc
+    except chromium.RenderError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    finally:
+        database.dispose()
+    target.write_bytes(pdf)
+    console.print(
+        f"[green]Báo cáo:[/green] {target} ({len(pdf):,} bytes; "
+        f"{len(found.headline)} chỉ tiêu, {len(found.late)} cơ quan chậm số liệu)"
+    )
 
 
 @app.command()

@@ -92,6 +92,9 @@ def test_app_registers_housekeeping_jobs(app) -> None:  # type: ignore[no-untype
     assert "auth.purge_expired" in scheduler.jobs
     assert scheduler.run_once("auth.purge_expired") is False  # nothing expired in a fresh DB
     assert scheduler.jobs["auth.purge_expired"].last_error is None
+    # the monthly briefing job sends nothing while no recipient is configured
+    assert scheduler.run_once("dashboards.briefing") is False
+    assert scheduler.jobs["dashboards.briefing"].last_error is None
 
 
 def test_deferred_events_are_published_after_commit_only(database) -> None:  # type: ignore[no-untyped-def]

@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     log_json: bool = False
     jobs_enabled: bool = True
     sqlite_busy_timeout_ms: int = 5000
+    chromium_path: str = Field(
+        default="/usr/bin/chromium", description="Headless Chromium for PNG/PDF exports"
+    )
+    # monthly briefing by email (nothing is sent while the recipients list is empty)
+    briefing_recipients: list[str] = Field(default_factory=list)
+    briefing_day: int = Field(default=5, ge=1, le=28, description="Day of month to send it")
+    briefing_hour: int = Field(default=7, ge=0, le=23, description="Local hour to send it")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_from: str = "dieuhanh@localhost"
 
     @model_validator(mode="before")
     @classmethod
@@ -62,7 +75,7 @@ class Settings(BaseSettings):
         """Let ``DIEUHANH_SECRET_KEY_FILE`` and friends point at files holding secrets."""
         if not isinstance(data, dict):
             return data
-        for field in ("secret_key", "database_url"):
+        for field in ("secret_key", "database_url", "smtp_password"):
             path = os.environ.get(f"DIEUHANH_{field.upper()}_FILE")
             if path and field not in data:
                 data[field] = Path(path).read_text(encoding="utf-8").strip()

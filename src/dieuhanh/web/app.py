@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 import dieuhanh
-from dieuhanh.core.db import Database
+from dieuhanh.core.db import Database, utcnow
 from dieuhanh.core.events import EventBus, install_bus
 from dieuhanh.core.http import LOCALE_COOKIE, DbSession, get_settings, public
 from dieuhanh.core.i18n import LOCALES, N_
@@ -36,7 +37,7 @@ from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
 from dieuhanh.domains.units import api as units_api
 from dieuhanh.domains.units import pages as units_pages
-from dieuhanh.web import errors, home
+from dieuhanh.web import briefing, errors, home
 from dieuhanh.web.observability import Metrics, ObservabilityMiddleware
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -95,7 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.actor_resolver = auth_api.resolve_actor
     auth_service.install_audit(database)
     install_bus(database.session_factories, bus)
-    _add_jobs(scheduler, database, settings)
+    _add_jobs(scheduler, database, settings, app.state.templates.env)
 
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware, metrics=metrics, tile_url=settings.tile_url)
@@ -119,14 +120,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _add_jobs(scheduler: Scheduler, database: Database, settings: Settings) -> None:
-    """Housekeeping steps; each is idempotent and reports whether it found work."""
+def _add_jobs(
+    scheduler: Scheduler, database: Database, settings: Settings, templates: Environment
+) -> None:
+    """Background steps; each is idempotent and reports whether it found work."""
 
     def purge_sessions() -> bool:
         with database.transaction() as db:
             return auth_service.purge_expired(db=db, settings=settings) > 0
 
+    def deliver_briefing() -> bool:
+        return briefing.deliver_due(database, settings, templates, utcnow())
+
     scheduler.add("auth.purge_expired", purge_sessions, every_seconds=3600)
+    scheduler.add("dashboards.briefing", deliver_briefing, every_seconds=900)
 
 
 def _add_platform_routes(app: FastAPI) -> None:

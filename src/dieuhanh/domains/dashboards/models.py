@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dieuhanh.core.db import Base, UTCDateTime
@@ -51,3 +51,17 @@ class WallPlaylist(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_by: Mapped[str] = mapped_column(String(128), default="")
+
+
+class BriefingDelivery(Base):
+    """A monthly briefing that was emailed: the job sends each (unit, month) once."""
+
+    __tablename__ = "briefing_deliveries"
+    __table_args__ = (UniqueConstraint("unit_code", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    bytes: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -12,6 +12,13 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.dashboards import catalog, counters, live
+from dieuhanh.domains.dashboards.briefing import (
+    Briefing,
+    build_briefing,
+    counts_by_colour,
+    delivered,
+    record_delivery,
+)
 from dieuhanh.domains.dashboards.cache import DashboardCache
 from dieuhanh.domains.dashboards.catalog import (
     HOME_CODE,
@@ -46,15 +53,19 @@ from dieuhanh.domains.units import service as units
 
 __all__ = [
     "HOME_CODE",
+    "Briefing",
     "DashboardCache",
     "DashboardSyncReport",
     "LiveHub",
     "View",
+    "build_briefing",
     "child_geometry",
     "compose_home",
     "counters",
+    "counts_by_colour",
     "create_dashboard",
     "delete_dashboard",
+    "delivered",
     "get_dashboard",
     "get_playlist",
     "headline_dashboards",
@@ -62,6 +73,7 @@ __all__ = [
     "list_playlists",
     "live",
     "open_dashboard",
+    "record_delivery",
     "save_playlist",
     "screen_items",
     "show_dashboard",
