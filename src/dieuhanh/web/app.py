@@ -37,7 +37,7 @@ from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
 from dieuhanh.domains.units import api as units_api
 from dieuhanh.domains.units import pages as units_pages
-from dieuhanh.web import briefing, errors, home
+from dieuhanh.web import briefing, errors, exports, home
 from dieuhanh.web.observability import Metrics, ObservabilityMiddleware
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -111,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         indicators_api.router,
         indicators_sdmx.sdmx_router,
         indicators_pages.router,
+        exports.router,
         dashboards_api.router,
         dashboards_editor.router,
         dashboards_pages.router,

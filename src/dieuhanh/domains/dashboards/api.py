@@ -16,7 +16,15 @@ from fastapi import APIRouter, Path, Query, Request
 from openpyxl import Workbook
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from dieuhanh.core.http import CurrentActor, DbSession, Locale, get_settings, require
+from dieuhanh.core.http import (
+    CurrentActor,
+    DbSession,
+    Locale,
+    Page,
+    Pagination,
+    get_settings,
+    require,
+)
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.dashboards import service
 from dieuhanh.domains.dashboards.live import RETRY_MS, LiveHub, sse
@@ -84,15 +92,18 @@ def load_data(
     )
 
 
-@router.get("/dashboards", response_model=list[DashboardSummary], dependencies=READ)
+@router.get("/dashboards", response_model=Page[DashboardSummary], dependencies=READ)
 def list_dashboards(
     db: DbSession,
     actor: CurrentActor,
     locale: Locale,
+    paging: Pagination,
     component: Annotated[str | None, Query(max_length=64)] = None,
-) -> list[DashboardSummary]:
+) -> Page[DashboardSummary]:
     """The dashboards you may open, headline ones first."""
-    return service.list_dashboards(db=db, actor=actor, component=component, locale=locale)
+    found = service.list_dashboards(db=db, actor=actor, component=component, locale=locale)
+    limit, offset = paging
+    return Page(items=found[offset : offset + limit], total=len(found), limit=limit, offset=offset)
 
 
 @router.post("/dashboards", status_code=201, response_model=DashboardOut, dependencies=MANAGE)
@@ -226,10 +237,13 @@ def widget_xlsx(
 
 
 @router.get(
-    "/wall/playlists", response_model=list[PlaylistOut], dependencies=[require("wall.view")]
+    "/wall/playlists", response_model=Page[PlaylistOut], dependencies=[require("wall.view")]
 )
-def list_playlists(db: DbSession, actor: CurrentActor) -> list[PlaylistOut]:
-    return service.list_playlists(db=db, actor=actor)
+def list_playlists(db: DbSession, actor: CurrentActor, paging: Pagination) -> Page[PlaylistOut]:
+    """The stored playlists (the wall uses ``mac-dinh`` while there are none)."""
+    found = service.list_playlists(db=db, actor=actor)
+    limit, offset = paging
+    return Page(items=found[offset : offset + limit], total=len(found), limit=limit, offset=offset)
 
 
 @router.get(
