@@ -2,7 +2,7 @@
 
 The browser opens the dashboard on this very server with the requester's cookies, so the
 picture shows exactly what that person sees (their scope, their language) and nothing more.
-It waits until ``dashboard.js`` marks the page drawn (``body[data-ready="1"]``).
+It waits until ``dashboard.js`` marks the board drawn (an element with ``data-ready="1"``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import CurrentActor, DbSession, Locale, require
+from dieuhanh.domains.dashboards import api as dashboards_api
 from dieuhanh.domains.dashboards import service as dashboards
 from dieuhanh.domains.dashboards.schemas import DASHBOARD_CODE_PATTERN
 from dieuhanh.integrations import chromium
@@ -22,6 +23,7 @@ from dieuhanh.integrations import chromium
 router = APIRouter(tags=["dashboards"])
 
 MEDIA = {"png": "image/png", "pdf": "application/pdf"}
+BOARD_READY = "document.querySelector('[data-ready=\"1\"]') !== null"
 
 
 def _self_url(request: Request, path: str, params: dict[str, str]) -> str:
@@ -51,7 +53,9 @@ def export_dashboard(
     height: Annotated[int, Query(ge=600, le=2160, description="Viewport height (PNG)")] = 1080,
 ) -> Response:
     """The dashboard for a unit and period as a full-page PNG or a landscape A4 PDF."""
-    dashboards.open_dashboard(db=db, actor=actor, code=code, locale=locale)  # 404 / 403 first
+    # unknown dashboard, unit out of scope or bad period: the same error as the page's, and
+    # the result is then in the cache for the browser's own request
+    dashboards_api.load_data(request, db, actor, locale, code, unit, period)
     path = "/" if code == dashboards.HOME_CODE else f"/dashboards/{code}"
     url = _self_url(request, path, {"unit": unit or "", "period": period or ""})
     cookies = [chromium.Cookie(name, value) for name, value in request.cookies.items()]
@@ -64,6 +68,7 @@ def export_dashboard(
             kind=kind,
             width=width,
             height=height,
+            ready=BOARD_READY,
         )
     except chromium.RenderError as exc:
         raise ProblemError("service_unavailable", detail=str(exc)) from exc

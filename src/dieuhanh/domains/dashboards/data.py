@@ -326,7 +326,13 @@ def _period_of(view: View, code: str) -> Period:
 
 
 def _cross(
-    view: View, codes: Sequence[str], level: str, ytd: bool, limit: int = 500
+    view: View,
+    codes: Sequence[str],
+    level: str,
+    ytd: bool,
+    limit: int = 500,
+    *,
+    with_total: bool = False,
 ) -> tuple[indicators.CrossSectionOut, dict[str, Period]]:
     """Child units × indicators, each indicator at its own period (one engine call per
     distinct period), merged into one table in the order of ``codes``."""
@@ -347,6 +353,7 @@ def _cross(
             ytd=ytd,
             limit=limit,
             locale=view.locale,
+            with_total=with_total,
         )
         for period, group in by_period.items()
     ]
@@ -426,7 +433,9 @@ def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
 
 
 def _table(view: View, widget: TableWidget, dashboard: str) -> dict[str, Any]:
-    table, periods = _cross(view, widget.indicators, widget.level, widget.ytd, widget.limit)
+    table, periods = _cross(
+        view, widget.indicators, widget.level, widget.ytd, widget.limit, with_total=True
+    )
     refs = table.indicators
 
     def cells(values: dict[str, Any]) -> list[dict[str, Any]]:

@@ -29,7 +29,7 @@ from dieuhanh.core.periods import Period, PeriodType, label
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.dashboards import service
 from dieuhanh.domains.dashboards.api import load_data
-from dieuhanh.domains.dashboards.schemas import DASHBOARD_CODE_PATTERN, DashboardData
+from dieuhanh.domains.dashboards.schemas import DASHBOARD_CODE_PATTERN, DashboardData, WidgetData
 from dieuhanh.domains.units import service as units
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -70,6 +70,7 @@ JS_STRINGS: dict[str, str] = {
     "pending": N_("Pending"),
     "missing": N_("No data"),
     "data_until": N_("data until %(day)s"),
+    "no_data_yet": N_("no data yet"),
     "unit": N_("Unit"),
     "rank": N_("Rank"),
     "total": N_("Total"),
@@ -92,6 +93,17 @@ class PeriodLink:
     label: str
     url: str
     current: bool
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A widget as the grid shows it: its definition (place and size), its data, and its
+    span on medium screens (half a row for narrow widgets, a whole row otherwise)."""
+
+    spec: Any
+    widget: WidgetData
+    d: dict[str, Any]
+    wm: int
 
 
 def js_strings(locale: str) -> dict[str, str]:
@@ -143,25 +155,21 @@ def data_until_text(data: DashboardData, locale: str) -> str:
     return gettext(N_("data until %(day)s"), locale) % {"day": format_date(day, locale)}
 
 
-def cells(data: DashboardData) -> list[dict[str, Any]]:
+def cells(data: DashboardData) -> list[Cell]:
     """The widgets in reading order (top to bottom, left to right) with their grid place:
     on a phone the grid is one column and this order is the page's order."""
     specs = {w.id: w for w in data.dashboard.widgets}
-    out = []
-    for shown in data.widgets:
-        spec = specs.get(shown.id)
-        if spec is None:
-            continue
-        out.append(
-            {
-                "spec": spec,
-                "widget": shown,
-                "d": shown.data or {},
-                # on medium screens half a row for narrow widgets, a whole row otherwise
-                "wm": 6 if spec.w <= 6 else 12,
-            }
+    out = [
+        Cell(
+            spec=specs[shown.id],
+            widget=shown,
+            d=shown.data or {},
+            wm=6 if specs[shown.id].w <= 6 else 12,
         )
-    out.sort(key=lambda c: (c["spec"].y, c["spec"].x))
+        for shown in data.widgets
+        if shown.id in specs
+    ]
+    out.sort(key=lambda c: (c.spec.y, c.spec.x))
     return out
 
 

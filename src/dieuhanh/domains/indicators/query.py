@@ -254,9 +254,12 @@ def cross_section(
     limit: int = 100,
     offset: int = 0,
     locale: str = "vi",
+    with_total: bool = True,
 ) -> CrossSectionOut:
     """Units × indicators for one period: the parent's units (its children, or every unit
-    of ``level`` inside it) with the parent's own row as ``total_row``."""
+    of ``level`` inside it) with the parent's own row as ``total_row`` (unless
+    ``with_total`` is off: a ranking needs only the units, and a weighted average's total
+    costs the weights of every unit)."""
     require_action(actor, READ)
     when = parse_period(period)
     found = _indicator_list(db, indicators)
@@ -264,7 +267,8 @@ def cross_section(
     top = resolve_unit(db, actor, parent, version) if parent else _scope_root(db, actor, version)
     members = _members(db, actor, top, level, version)
     page = _page(members, limit, offset)
-    request = Request.of(version, [top, *page], [when], disagg=parse_disagg(disagg), ytd=ytd)
+    targets = [top, *page] if with_total else page
+    request = Request.of(version, targets, [when], disagg=parse_disagg(disagg), ytd=ytd)
     cells = compute(db, found, request)
     want = Want(when, ytd)
 
@@ -286,7 +290,7 @@ def cross_section(
         hierarchy=version,
         indicators=[indicator_ref(i, locale) for i in found],
         parent=unit_ref(top),
-        total_row=row(top),
+        total_row=row(top) if with_total else None,
     )
 
 

@@ -1,0 +1,846 @@
+// Dashboards: draws every widget of a DashboardData (the JSON the server embeds in the page,
+// or the wall fetches from /api/v1/dashboards/{code}/data) with the bundled Apache ECharts,
+// and keeps it current from the live event stream, without reloading the page.
+//
+//   window.DHDashboard = { render(rootElement, data, options), connectLive(options) }
+//
+// The server has already written every number into the page (value_text and friends are
+// formatted there, in the page's language); this script rebuilds the same markup from the
+// same data, adds the charts and maps, and re-renders in place when the data changes. No
+// inline script or handler anywhere (the Content-Security-Policy forbids them): data comes
+// from <script type="application/json"> blocks, behaviour from this file.
+(function () {
+  "use strict";
+
+  // Sequential single-hue scale for maps and tiles: readable with every colour vision.
+  var PALETTE = ["#eff6ff", "#bfdbfe", "#60a5fa", "#2563eb", "#1e3a8a"];
+  var NO_VALUE = "#cbd5e1";
+  var SERIES = ["#b91c1c", "#1d4ed8", "#0f766e", "#a16207", "#7c3aed", "#be185d"];
+  var STATUS = { green: "#15803d", amber: "#b45309", red: "#b91c1c", grey: "#6b7280" };
+  var STATUS_ICON = { green: "✓", amber: "!", red: "✕", grey: "–" };
+  var FRESH_ICON = { fresh: "●", missing: "○" };
+  var LIVE_URL = "/api/v1/live?topics=indicators.*";
+  var WRITTEN = "indicators.observations_written";
+  var strings = {};
+  var geoCache = {};
+  var allCharts = [];
+
+  // --- small helpers ---------------------------------------------------------------------
+
+  function language() {
+    return document.documentElement.lang === "en" ? "en" : "vi-VN";
+  }
+
+  function tr(key, vars) {
+    var text = strings[key] || key;
+    if (vars) {
+      text = text.replace(/%\((\w+)\)s/g, function (match, name) {
+        return vars[name] === undefined || vars[name] === null ? match : String(vars[name]);
+      });
+    }
+    return text;
+  }
+
+  function fmt(value, decimals) {
+    if (value === null || value === undefined || isNaN(value)) { return "–"; }
+    var d = decimals || 0;
+    return new Intl.NumberFormat(language(), {
+      minimumFractionDigits: d, maximumFractionDigits: d
+    }).format(value);
+  }
+
+  // Axis labels: short (1,2 Tr / 1.2M) so a phone's narrow chart keeps its plot area.
+  function axisFmt(value) {
+    var big = Math.abs(value) >= 10000;
+    return new Intl.NumberFormat(language(), big
+      ? { notation: "compact", maximumFractionDigits: 1 }
+      : { maximumFractionDigits: 2 }).format(value);
+  }
+
+  function formatDay(iso) {
+    var parts = String(iso).split("-").map(Number);
+    var day = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+    var en = language() === "en";
+    return new Intl.DateTimeFormat(en ? "en-GB" : "vi-VN", en
+      ? { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }
+      : { day: "2-digit", month: "2-digit", year: "numeric", timeZone: "UTC" }).format(day);
+  }
+
+  function untilText(data) {
+    return data.data_until ? tr("data_until", { day: formatDay(data.data_until) }) : tr("no_data_yet");
+  }
+
+  // Period codes as short axis labels: 2026-07 → 07/2026, 2026Q3 → Q3/2026, 2026S1 → S1/2026.
+  function shortPeriod(code) {
+    var m = /^(\d{4})-(\d{2})$/.exec(code);
+    if (m) { return m[2] + "/" + m[1]; }
+    m = /^(\d{4})([QS])(\d)$/.exec(code);
+    if (m) { return (m[2] === "S" && language() === "en" ? "H" : m[2]) + m[3] + "/" + m[1]; }
+    return code;
+  }
+
+  function el(name, attrs, children) {
+    var node = document.createElement(name);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === null || value === undefined || value === false) { return; }
+      if (key === "text") { node.textContent = value; }
+      else if (key === "class") { node.className = value; }
+      else { node.setAttribute(key, value === true ? "" : value); }
+    });
+    (children || []).forEach(function (child) {
+      if (child === null || child === undefined || child === false) { return; }
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (key) {
+      if (params[key]) { parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(params[key])); }
+    });
+    return parts.length ? "?" + parts.join("&") : "";
+  }
+
+  function readJson(id) {
+    var node = document.getElementById(id);
+    if (!node) { return null; }
+    try { return JSON.parse(node.textContent); } catch (err) { return null; }
+  }
+
+  function go(link) { if (link) { window.location.assign(link); } }
+
+  function trend(percent, direction) {
+    if (percent === 0 || direction === "none") { return "neutral"; }
+    return (percent > 0) === (direction === "up") ? "good" : "bad";
+  }
+
+  // A colour on the sequential scale for value in [min, max].
+  function scale(value, min, max) {
+    if (value === null || value === undefined) { return NO_VALUE; }
+    var t = max > min ? (value - min) / (max - min) : 1;
+    var pos = Math.max(0, Math.min(1, t)) * (PALETTE.length - 1);
+    var i = Math.min(PALETTE.length - 2, Math.floor(pos));
+    var f = pos - i;
+    var a = hex(PALETTE[i]), b = hex(PALETTE[i + 1]);
+    return "rgb(" + [0, 1, 2].map(function (k) { return Math.round(a[k] + (b[k] - a[k]) * f); }).join(",") + ")";
+  }
+
+  function hex(code) {
+    return [1, 3, 5].map(function (k) { return parseInt(code.slice(k, k + 2), 16); });
+  }
+
+  function darkOn(value, min, max) {
+    return value !== null && value !== undefined && max > min && (value - min) / (max - min) > 0.55;
+  }
+
+  function look(options) {
+    var dark = options.theme === "dark";
+    return {
+      dark: dark,
+      text: dark ? "#e5e7eb" : "#111827",
+      muted: dark ? "#94a3b8" : "#6b7280",
+      split: dark ? "#334155" : "#e5e7eb",
+      background: dark ? "#0f172a" : "#ffffff",
+      font: dark ? 18 : 12,
+      small: dark ? 15 : 11
+    };
+  }
+
+  // --- charts --------------------------------------------------------------------------------
+
+  function chart(root, node, option) {
+    if (typeof echarts === "undefined" || !node) { return null; }
+    var instance = echarts.init(node, null, { renderer: "svg" });
+    instance.setOption(option);
+    root.__dhCharts.push(instance);
+    allCharts.push(instance);
+    return instance;
+  }
+
+  function disposeCharts(root) {
+    (root.__dhCharts || []).forEach(function (instance) {
+      var at = allCharts.indexOf(instance);
+      if (at >= 0) { allCharts.splice(at, 1); }
+      instance.dispose();
+    });
+    root.__dhCharts = [];
+  }
+
+  window.addEventListener("resize", function () {
+    allCharts.forEach(function (instance) { instance.resize(); });
+  });
+
+  function sparkline(root, node, d, ui) {
+    var points = d.sparkline || [];
+    if (points.filter(function (p) { return p.value !== null; }).length < 2) { return; }
+    var colour = STATUS[d.colour] && d.colour !== "grey" ? STATUS[d.colour] : (ui.dark ? "#93c5fd" : "#1d4ed8");
+    chart(root, node, {
+      animation: false,
+      grid: { left: 2, right: 2, top: 4, bottom: 2 },
+      tooltip: ui.dark ? { show: false } : {
+        trigger: "axis", confine: true,
+        valueFormatter: function (v) { return fmt(v, d.indicator.decimals); }
+      },
+      xAxis: { type: "category", show: false, data: points.map(function (p) { return p.label; }) },
+      yAxis: { type: "value", show: false, scale: true },
+      series: [{
+        type: "line", data: points.map(function (p) { return p.value; }), showSymbol: false,
+        connectNulls: false, lineStyle: { width: 2, color: colour },
+        areaStyle: { color: colour, opacity: 0.12 }, itemStyle: { color: colour }
+      }]
+    });
+  }
+
+  function timeseries(root, node, d, ui) {
+    var units = [];
+    d.series.forEach(function (s) {
+      if (units.indexOf(s.indicator.measure_unit) < 0) { units.push(s.indicator.measure_unit); }
+    });
+    var axisOf = function (ref) { return Math.min(1, Math.max(0, units.indexOf(ref.measure_unit))); };
+    var series = [];
+    d.series.forEach(function (s, i) {
+      series.push({
+        name: s.indicator.name, type: "line", data: s.values, yAxisIndex: axisOf(s.indicator),
+        connectNulls: false, showSymbol: false, lineStyle: { width: ui.dark ? 4 : 2.5 },
+        color: SERIES[i % SERIES.length], decimals: s.indicator.decimals
+      });
+    });
+    (d.targets || []).forEach(function (t) {
+      var i = d.series.findIndex(function (s) { return s.indicator.code === t.indicator.code; });
+      series.push({
+        name: tr("plan") + ": " + t.indicator.name, type: "line", data: t.values,
+        yAxisIndex: axisOf(t.indicator), connectNulls: false, showSymbol: false,
+        lineStyle: { width: 2, type: [6, 4] }, color: SERIES[Math.max(0, i) % SERIES.length]
+      });
+    });
+    var decimals = Math.max.apply(null, d.series.map(function (s) { return s.indicator.decimals; }).concat([0]));
+    var yAxes = units.slice(0, 2).map(function (unit, i) {
+      return {
+        type: "value", name: unit, position: i ? "right" : "left", scale: false,
+        nameTextStyle: { color: ui.muted, fontSize: ui.small, align: i ? "right" : "left" },
+        axisLabel: { formatter: axisFmt, color: ui.muted, fontSize: ui.small },
+        splitLine: { show: i === 0, lineStyle: { color: ui.split } }
+      };
+    });
+    if (!yAxes.length) { yAxes = [{ type: "value" }]; }
+    var legend = series.length > 1;
+    chart(root, node, {
+      animation: false,
+      color: SERIES,
+      grid: { left: 8, right: 12, top: 28, bottom: legend ? (ui.dark ? 40 : 30) : 8, containLabel: true },
+      legend: legend ? { bottom: 0, type: "scroll", textStyle: { color: ui.text, fontSize: ui.small } } : { show: false },
+      tooltip: {
+        trigger: "axis", confine: true,
+        valueFormatter: function (v) { return fmt(v, decimals); }
+      },
+      xAxis: {
+        type: "category", data: d.periods.map(shortPeriod),
+        axisLabel: { hideOverlap: true, color: ui.muted, fontSize: ui.small },
+        axisLine: { lineStyle: { color: ui.split } }
+      },
+      yAxis: yAxes,
+      series: series
+    });
+  }
+
+  function ranking(root, node, d, ui, interactive) {
+    var rows = d.rows;
+    if (!rows.length) { return; }
+    var instance = chart(root, node, {
+      animation: false,
+      grid: { left: 8, right: ui.dark ? 96 : 64, top: 4, bottom: 4, containLabel: true },
+      tooltip: ui.dark ? { show: false } : { trigger: "item", confine: true, formatter: function (p) {
+        var row = rows[p.dataIndex];
+        return row.rank + ". " + row.unit.name + ": " + row.value_text + " " + (d.indicator.measure_unit || "");
+      } },
+      xAxis: { type: "value", show: false },
+      yAxis: {
+        type: "category", inverse: true, data: rows.map(function (r) { return r.unit.name; }),
+        triggerEvent: interactive,
+        axisLabel: { color: ui.text, fontSize: ui.small, width: ui.dark ? 220 : 130, overflow: "truncate" },
+        axisLine: { show: false }, axisTick: { show: false }
+      },
+      series: [{
+        type: "bar", barMaxWidth: ui.dark ? 30 : 18, cursor: interactive ? "pointer" : "default",
+        data: rows.map(function (r) { return r.value; }),
+        itemStyle: { color: ui.dark ? "#60a5fa" : "#1d4ed8", borderRadius: [0, 3, 3, 0] },
+        label: {
+          show: true, position: "right", color: ui.text, fontSize: ui.small,
+          formatter: function (p) { return rows[p.dataIndex].value_text; }
+        }
+      }]
+    });
+    if (instance && interactive) {
+      instance.on("click", function (p) {
+        var row = p.componentType === "yAxis"
+          ? rows.find(function (r) { return r.unit.name === p.value; })
+          : rows[p.dataIndex];
+        if (row) { go(row.link); }
+      });
+    }
+  }
+
+  function legendBar(d, ui) {
+    var min = d.min, max = d.max;
+    return el("div", { class: "w-legend" }, [
+      el("span", { text: min === null ? "–" : fmt(min, d.indicator.decimals) }),
+      el("span", { class: "w-legend-bar", "aria-hidden": "true" }),
+      el("span", { text: max === null ? "–" : fmt(max, d.indicator.decimals) }),
+      ui.dark ? null : el("span", { class: "w-legend-note", text: tr("no_geometry") })
+    ]);
+  }
+
+  // Communes have no outlines in the shipped data: a grid of equal tiles, one per unit,
+  // coloured on the same scale as the choropleth, best read as "which units stand out".
+  function tiles(root, node, d, ui, interactive) {
+    var values = d.values.slice().sort(function (a, b) {
+      if (a.value === null) { return 1; }
+      if (b.value === null) { return -1; }
+      return b.value - a.value;
+    });
+    var instance = chart(root, node, {
+      animation: false,
+      tooltip: ui.dark ? { show: false } : { confine: true, formatter: function (p) {
+        return p.data ? p.data.unitName + ": " + p.data.text : "";
+      } },
+      series: [{
+        type: "treemap", roam: false, nodeClick: false, left: 0, right: 0, top: 0, bottom: 0,
+        breadcrumb: { show: false }, squareRatio: 1,
+        itemStyle: { borderColor: ui.background, borderWidth: 1, gapWidth: 1 },
+        label: {
+          show: true, fontSize: ui.small, overflow: "truncate",
+          formatter: function (p) { return p.data.unitName + "\n" + p.data.text; }
+        },
+        data: values.map(function (v) {
+          return {
+            name: v.code, value: 1, unitName: v.name, text: v.value_text, link: v.link,
+            itemStyle: { color: scale(v.value, d.min, d.max) },
+            label: { color: darkOn(v.value, d.min, d.max) ? "#ffffff" : "#0f172a" }
+          };
+        })
+      }]
+    });
+    if (instance && interactive) {
+      instance.on("click", function (p) { if (p.data) { go(p.data.link); } });
+    }
+  }
+
+  function choropleth(root, node, d, ui, interactive, geo) {
+    var key = "dh:" + d.geojson_url;
+    if (!echarts.getMap(key)) { echarts.registerMap(key, geo); }
+    var byCode = {};
+    d.values.forEach(function (v) { byCode[v.code] = v; });
+    var instance = chart(root, node, {
+      animation: false,
+      tooltip: ui.dark ? { show: false } : { trigger: "item", confine: true, formatter: function (p) {
+        var v = byCode[p.name];
+        return v ? v.name + ": " + v.value_text : p.name;
+      } },
+      visualMap: {
+        type: "continuous", min: d.min === null ? 0 : d.min, max: d.max === null ? 1 : d.max,
+        inRange: { color: PALETTE }, calculable: false, orient: "horizontal", left: 0, bottom: 0,
+        itemHeight: ui.dark ? 160 : 100, itemWidth: ui.dark ? 16 : 10,
+        text: [fmt(d.max, d.indicator.decimals), fmt(d.min, d.indicator.decimals)],
+        textStyle: { color: ui.text, fontSize: ui.small }
+      },
+      series: [{
+        type: "map", map: key, nameProperty: "code", roam: false, selectedMode: false,
+        top: 4, bottom: ui.dark ? 48 : 36, left: 4, right: 4,
+        itemStyle: { borderColor: ui.dark ? "#0f172a" : "#ffffff", borderWidth: 0.8, areaColor: NO_VALUE },
+        emphasis: { label: { show: false }, itemStyle: { areaColor: "#f59e0b" } },
+        label: { show: false },
+        data: d.values.map(function (v) { return { name: v.code, value: v.value }; })
+      }]
+    });
+    if (instance && interactive) {
+      instance.on("click", function (p) { if (byCode[p.name]) { go(byCode[p.name].link); } });
+    }
+  }
+
+  function map(root, node, d, ui, interactive) {
+    if (!d.geojson_url) {
+      tiles(root, node, d, ui, interactive);
+      node.parentNode.appendChild(legendBar(d, ui));
+      return;
+    }
+    var cached = geoCache[d.geojson_url];
+    var promise = cached || fetch(d.geojson_url, {
+      credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" }
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+    geoCache[d.geojson_url] = promise;
+    promise.then(function (geo) {
+      if (node.isConnected) { choropleth(root, node, d, ui, interactive, geo); }
+    }).catch(function () {
+      delete geoCache[d.geojson_url];
+      if (node.isConnected) { tiles(root, node, d, ui, interactive); }
+    });
+  }
+
+  // --- widget markup (the same as templates/dashboards/_widget.html) -------------------------
+
+  function kpiBody(spec, d) {
+    var parts = [];
+    parts.push(el("div", { class: "w-kpi-value" }, [
+      el("span", { class: "w-kpi-number", "data-testid": "kpi-value", text: d.value_text }),
+      d.measure_unit ? " " : null,
+      d.measure_unit ? el("span", { class: "w-kpi-measure", text: d.measure_unit }) : null
+    ]));
+    parts.push(el("p", {
+      class: "w-kpi-period",
+      text: spec.ytd ? tr("ytd_to", { period: d.period_label }) : d.period_label
+    }));
+    if (!spec.ytd && d.ytd !== null && d.ytd !== undefined) {
+      parts.push(el("p", { class: "w-kpi-ytd" }, [tr("ytd") + ": ", el("strong", { text: d.ytd_text })]));
+    }
+    var c = d.change;
+    if (c && c.percent !== null && c.percent !== undefined) {
+      var word = c.percent > 0 ? tr("up") : c.percent < 0 ? tr("down") : tr("unchanged");
+      parts.push(el("p", { class: "w-kpi-change trend-" + trend(c.percent, d.indicator.direction), "data-testid": "kpi-change" }, [
+        el("span", { class: "w-arrow", "aria-hidden": "true", text: c.percent > 0 ? "▲" : c.percent < 0 ? "▼" : "▶" }),
+        " ",
+        el("span", { class: "sr-only", text: word }),
+        " ",
+        el("strong", { text: fmt(Math.abs(c.percent), 1) + "%" }),
+        " ",
+        el("span", { class: "w-note", text: tr("change_vs", { period: d.period_label }) })
+      ]));
+    }
+    var p = d.progress;
+    if (p && p.progress !== null && p.progress !== undefined) {
+      var percent = p.progress * 100;
+      var fill = el("span");
+      fill.style.width = Math.min(percent, 100).toFixed(1) + "%";
+      parts.push(el("div", { class: "w-progress status-" + p.colour, "data-testid": "kpi-progress" }, [
+        el("div", {
+          class: "w-bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100",
+          "aria-valuenow": String(Math.round(Math.min(percent, 100)))
+        }, [fill]),
+        el("p", { class: "w-progress-text" }, [
+          el("span", { class: "w-status-icon", "aria-hidden": "true", text: STATUS_ICON[p.colour] || "–" }),
+          " " + tr("of_plan", { percent: fmt(percent, 0) + "%" }) + " · ",
+          el("span", { class: "w-status-text", text: p.status_text })
+        ])
+      ]));
+    }
+    parts.push(el("div", { class: "w-spark", "aria-hidden": "true" }));
+    parts.push(el("p", { class: "w-fresh fresh-" + d.freshness, "data-testid": "kpi-fresh" }, [
+      el("span", { class: "w-fresh-icon", "aria-hidden": "true", text: FRESH_ICON[d.freshness] || "◐" }),
+      " ",
+      d.freshness !== "fresh" ? el("strong", { text: tr(d.freshness) }) : null,
+      d.freshness !== "fresh" ? " · " : null,
+      d.data_until_text
+    ]));
+    return parts;
+  }
+
+  function caption(d) {
+    var unit = d.indicator && d.indicator.measure_unit;
+    return el("p", { class: "w-caption", text: d.period_label + (unit ? " · " + unit : "") });
+  }
+
+  function rankingBody(d, interactive) {
+    var list = el("ol", { class: "w-rank-list sr-only" }, d.rows.map(function (r) {
+      return el("li", {}, [
+        el("span", { class: "w-rank", text: String(r.rank) }), " ",
+        interactive ? el("a", { href: r.link, text: r.unit.name }) : r.unit.name, " ",
+        el("span", { class: "num", text: r.value_text })
+      ]);
+    }));
+    return [
+      caption(d),
+      el("div", { class: "w-chart", "aria-hidden": "true" }),
+      list,
+      d.missing ? el("p", { class: "w-caption", text: tr("missing_units", { count: fmt(d.missing, 0) }) }) : null
+    ];
+  }
+
+  function tableBody(d, interactive) {
+    var head = el("tr", {}, [el("th", { scope: "col", text: tr("unit") })].concat(d.indicators.map(function (ind, i) {
+      var sub = d.period_labels[i] + (ind.measure_unit ? " · " + ind.measure_unit : "");
+      return el("th", { scope: "col", class: "num" }, [ind.name, el("span", { class: "w-th-sub", text: sub })]);
+    })));
+    var cells = function (values) {
+      return values.map(function (v) { return el("td", { class: "num", text: v.text }); });
+    };
+    var body = d.rows.map(function (row) {
+      return el("tr", { "data-code": row.unit.code }, [
+        el("th", { scope: "row" }, [interactive ? el("a", { href: row.link, text: row.unit.name }) : row.unit.name])
+      ].concat(cells(row.values)));
+    });
+    var table = el("table", { class: "data w-table" }, [
+      el("thead", {}, [head]),
+      el("tbody", {}, body),
+      d.total ? el("tfoot", {}, [el("tr", {}, [
+        el("th", { scope: "row", text: tr("total") + ": " + d.total.unit.name })
+      ].concat(cells(d.total.values)))]) : null
+    ]);
+    return [el("div", { class: "w-table-wrap" }, [table])];
+  }
+
+  function counterBody(d, interactive) {
+    return [el("ul", { class: "w-counters" }, d.items.map(function (item) {
+      var inner = [
+        el("span", { class: "w-counter-value", text: item.value_text }), " ",
+        el("span", { class: "w-counter-label", text: item.label })
+      ];
+      return el("li", {}, interactive ? [el("a", { href: item.link }, inner)] : inner);
+    }))];
+  }
+
+  function feedBody(d) {
+    var items = d.events.map(function (e) {
+      return el("li", {}, [el("time", { datetime: e.at, text: e.at_text || e.at }), " ", el("span", { text: e.text })]);
+    });
+    if (!items.length) { items = [el("li", { class: "w-empty", text: tr("no_events") })]; }
+    return [el("ol", { class: "w-feed" }, items)];
+  }
+
+  function menu(data, id) {
+    var params = query({ unit: data.unit.code, period: data.period });
+    var base = "/api/v1/dashboards/" + data.dashboard.code + "/widgets/" + id + "/data.";
+    return el("details", { class: "w-menu" }, [
+      el("summary", { title: tr("widget_menu") }, [
+        el("span", { "aria-hidden": "true", text: "⋮" }),
+        el("span", { class: "sr-only", text: tr("widget_menu") })
+      ]),
+      el("div", { class: "w-menu-items" }, [
+        el("a", { href: base + "csv" + params, "data-testid": "download-csv", download: true, text: tr("download_csv") }),
+        el("a", { href: base + "xlsx" + params, "data-testid": "download-xlsx", download: true, text: tr("download_excel") })
+      ])
+    ]);
+  }
+
+  function widget(data, spec, shown, options, drawers) {
+    var d = shown.data;
+    var interactive = options.interactive !== false;
+    var ui = look(options);
+    var offset = options.rowOffset || 0;
+    var classes = "widget w-" + shown.type + (shown.type === "kpi" && d ? " colour-" + d.colour : "");
+    var title = interactive && shown.type === "kpi" && d
+      ? el("a", { class: "w-kpi-link", href: d.link, text: shown.title })
+      : shown.title;
+    var node = el("article", {
+      class: classes, "data-widget": shown.id, "data-type": shown.type, "data-testid": "widget-" + shown.id
+    }, [el("header", { class: "w-head" }, [
+      el("h3", { class: "w-title" }, [title]),
+      interactive && d ? menu(data, shown.id) : null
+    ])]);
+    node.style.setProperty("--x", spec.x + 1);
+    node.style.setProperty("--w", spec.w);
+    node.style.setProperty("--y", spec.y + 1 - offset);
+    node.style.setProperty("--h", spec.h);
+    node.style.setProperty("--wm", spec.w <= 6 ? 6 : 12);
+    var body = el("div", { class: "w-body" });
+    node.appendChild(body);
+    var parts = [];
+    if (shown.error || !d) {
+      parts = [el("p", { class: "w-error", role: "status", text: tr("error") + (shown.error ? ": " + shown.error : "") })];
+    } else if (shown.type === "kpi") {
+      parts = kpiBody(spec, d);
+      drawers.push(function (root) { sparkline(root, body.querySelector(".w-spark"), d, ui); });
+    } else if (shown.type === "ranking") {
+      parts = rankingBody(d, interactive);
+      drawers.push(function (root) { ranking(root, body.querySelector(".w-chart"), d, ui, interactive); });
+    } else if (shown.type === "map") {
+      parts = [caption(d), el("div", { class: "w-chart", role: "img", "aria-label": shown.title })];
+      drawers.push(function (root) { map(root, body.querySelector(".w-chart"), d, ui, interactive); });
+    } else if (shown.type === "timeseries") {
+      parts = [el("div", { class: "w-chart", role: "img", "aria-label": shown.title })];
+      drawers.push(function (root) { timeseries(root, body.querySelector(".w-chart"), d, ui); });
+    } else if (shown.type === "table") {
+      parts = tableBody(d, interactive);
+    } else if (shown.type === "counter") {
+      parts = counterBody(d, interactive);
+    } else if (shown.type === "feed") {
+      parts = feedBody(d);
+    }
+    parts.forEach(function (part) { if (part) { body.appendChild(part); } });
+    return node;
+  }
+
+  // --- public: render -------------------------------------------------------------------------
+
+  // options: theme ("dark" on the wall), interactive (links and menus; false on the wall),
+  // widgets (ids to show, default all), rowOffset (first grid row shown), rows (fixed rows).
+  function render(root, data, options) {
+    options = options || {};
+    disposeCharts(root);
+    var specs = {};
+    data.dashboard.widgets.forEach(function (w) { specs[w.id] = w; });
+    var only = options.widgets;
+    var cells = data.widgets.filter(function (w) {
+      return specs[w.id] && (!only || only.indexOf(w.id) >= 0);
+    }).map(function (w) { return { spec: specs[w.id], shown: w }; });
+    cells.sort(function (a, b) { return (a.spec.y - b.spec.y) || (a.spec.x - b.spec.x); });
+    var drawers = [];
+    var fragment = document.createDocumentFragment();
+    cells.forEach(function (cell) {
+      fragment.appendChild(widget(data, cell.spec, cell.shown, options, drawers));
+    });
+    root.textContent = "";
+    if (options.rows) { root.style.setProperty("--rows", options.rows); }
+    root.appendChild(fragment);
+    drawers.forEach(function (draw) {
+      try { draw(root); } catch (err) { if (window.console) { console.warn(err); } }
+    });
+    root.setAttribute("data-ready", "1");
+    root.setAttribute("data-generated", data.generated_at || "");
+    return root;
+  }
+
+  // --- public: live updates ------------------------------------------------------------------
+
+  // options: indicators() → codes shown; feed() → true when a feed widget wants every event;
+  // onUpdate(payload) → refetch and re-render; status → the "reconnecting" element.
+  function connectLive(options) {
+    var source = null;
+    var timer = null;
+    var retry = null;
+    var closed = false;
+    var status = options.status || null;
+
+    function setState(state) {
+      document.documentElement.setAttribute("data-live", state);
+      if (status) { status.hidden = state !== "reconnecting"; }
+    }
+
+    function wanted(payload) {
+      if (options.feed && options.feed()) { return true; }
+      var shown = options.indicators ? options.indicators() : [];
+      return (payload.indicators || []).some(function (code) { return shown.indexOf(code) >= 0; });
+    }
+
+    function open() {
+      if (closed) { return; }
+      setState("connecting");
+      source = new EventSource(options.url || LIVE_URL);
+      source.onopen = function () { setState("open"); };
+      source.onerror = function () {
+        setState("reconnecting");
+        // the browser retries by itself unless the server refused the stream outright
+        if (source.readyState === EventSource.CLOSED) {
+          clearTimeout(retry);
+          retry = setTimeout(open, 5000);
+        }
+      };
+      source.addEventListener(WRITTEN, function (event) {
+        var payload;
+        try { payload = JSON.parse(event.data); } catch (err) { return; }
+        if (!wanted(payload)) { return; }
+        // a batch often comes as several events: one refetch for all of them
+        clearTimeout(timer);
+        timer = setTimeout(function () { options.onUpdate(payload); }, 80);
+      });
+    }
+
+    function close() {
+      closed = true;
+      clearTimeout(timer);
+      clearTimeout(retry);
+      if (source) { source.close(); }
+    }
+
+    window.addEventListener("pagehide", close);
+    open();
+    return { close: close };
+  }
+
+  // Fetches a dashboard's data in the page's language.
+  function load(url) {
+    return fetch(url, {
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "Accept-Language": document.documentElement.lang || "vi" }
+    }).then(function (r) {
+      if (!r.ok) { throw new Error("HTTP " + r.status); }
+      return r.json();
+    });
+  }
+
+  function hasFeed(data) {
+    return !!data && data.widgets.some(function (w) { return w.type === "feed"; });
+  }
+
+  function setText(selector, text) {
+    document.querySelectorAll(selector).forEach(function (node) { node.textContent = text; });
+  }
+
+  // --- the dashboard page ----------------------------------------------------------------------
+
+  function startPage(root) {
+    var data = readJson(root.getAttribute("data-source"));
+    if (!data) { return; }
+    var url = root.getAttribute("data-url");
+    var busy = false, again = false;
+    render(root, data, { interactive: true });
+
+    function refresh() {
+      if (busy) { again = true; return; }
+      busy = true;
+      load(url).then(function (fresh) {
+        data = fresh;
+        render(root, data, { interactive: true });
+        setText("[data-dh=data-until]", untilText(data));
+      }).catch(function () { /* keep what is shown; the next event tries again */ })
+        .then(function () {
+          busy = false;
+          if (again) { again = false; refresh(); }
+        });
+    }
+
+    connectLive({
+      indicators: function () { return data.indicators; },
+      feed: function () { return hasFeed(data); },
+      onUpdate: refresh,
+      status: document.querySelector("[data-dh=live]")
+    });
+  }
+
+  // --- the wall ------------------------------------------------------------------------------
+
+  // A dashboard taller than one screen is shown in parts of at most `rows` grid rows.
+  function parts(data, rows) {
+    var specs = data.dashboard.widgets.slice().sort(function (a, b) { return (a.y - b.y) || (a.x - b.x); });
+    var out = [];
+    var current = null;
+    specs.forEach(function (s) {
+      if (!current || s.y + s.h > current.y0 + rows) {
+        current = { y0: s.y, end: s.y + s.h, ids: [] };
+        out.push(current);
+      }
+      current.ids.push(s.id);
+      current.end = Math.max(current.end, s.y + s.h);
+    });
+    return out.length ? out : [{ y0: 0, end: 1, ids: [] }];
+  }
+
+  function startWall(root) {
+    var items = readJson(root.getAttribute("data-items")) || [];
+    var rows = Number(root.getAttribute("data-rows")) || 8;
+    var progress = document.querySelector("[data-dh=progress]");
+    var dots = document.querySelectorAll("[data-dh=dots] li");
+    var state = { index: 0, data: readJson(root.getAttribute("data-source")), parts: [], part: 0 };
+    var timer = null;
+
+    function header(data) {
+      setText("[data-dh=title]", data.dashboard.title);
+      setText("[data-dh=unit]", data.unit.name);
+      setText("[data-dh=period]", data.period_label);
+      setText("[data-dh=data-until]", untilText(data));
+    }
+
+    function showPart() {
+      var part = state.parts[state.part];
+      render(root, state.data, {
+        theme: "dark", interactive: false, widgets: part.ids, rowOffset: part.y0,
+        rows: Math.max(1, part.end - part.y0)
+      });
+      root.setAttribute("data-item", String(state.index));
+      root.setAttribute("data-part", String(state.part));
+    }
+
+    function schedule() {
+      clearTimeout(timer);
+      if (!items.length) { return; }
+      var item = items[state.index];
+      var ms = Math.max(5000, (item.seconds * 1000) / Math.max(1, state.parts.length));
+      if (progress) {
+        progress.style.transition = "none";
+        progress.style.width = "0";
+        void progress.offsetWidth; // restart the bar
+        progress.style.transition = "width " + ms + "ms linear";
+        progress.style.width = "100%";
+      }
+      timer = setTimeout(advance, ms);
+    }
+
+    function show(data) {
+      state.data = data;
+      state.parts = parts(data, rows);
+      state.part = Math.min(state.part, state.parts.length - 1);
+      header(data);
+      showPart();
+    }
+
+    function advance() {
+      if (state.part + 1 < state.parts.length) {
+        state.part += 1;
+        showPart();
+        schedule();
+        return;
+      }
+      state.index = (state.index + 1) % items.length;
+      state.part = 0;
+      dots.forEach(function (dot, i) { dot.classList.toggle("current", i === state.index); });
+      load(items[state.index].data_url).then(function (data) {
+        show(data);
+      }).catch(function () {
+        state.parts = [{ y0: 0, end: 1, ids: [] }];
+        root.textContent = "";
+        root.appendChild(el("p", { class: "w-error", role: "status", text: tr("load_failed") }));
+      }).then(schedule);
+    }
+
+    function refresh() {
+      if (!items.length) { return; }
+      load(items[state.index].data_url).then(show).catch(function () { /* next turn */ });
+    }
+
+    if (state.data) {
+      show(state.data);
+    }
+    schedule();
+    clock();
+    setInterval(clock, 1000);
+    idleCursor();
+    connectLive({
+      indicators: function () { return state.data ? state.data.indicators : []; },
+      feed: function () { return hasFeed(state.data); },
+      onUpdate: refresh,
+      status: document.querySelector("[data-dh=live]")
+    });
+  }
+
+  function clock() {
+    var node = document.querySelector("[data-dh=clock]");
+    if (!node) { return; }
+    var now = new Date();
+    var zone = "Asia/Ho_Chi_Minh";
+    var time = new Intl.DateTimeFormat(language(), {
+      hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false, timeZone: zone
+    }).format(now);
+    var day = new Intl.DateTimeFormat(language(), {
+      weekday: "long", day: "2-digit", month: "2-digit", year: "numeric", timeZone: zone
+    }).format(now);
+    node.textContent = "";
+    node.appendChild(el("span", { class: "wall-time", text: time }));
+    node.appendChild(el("span", { class: "wall-day", text: day }));
+  }
+
+  // The wall needs no mouse: the pointer disappears after three quiet seconds.
+  function idleCursor() {
+    var quiet = null;
+    function wake() {
+      document.body.classList.remove("idle");
+      clearTimeout(quiet);
+      quiet = setTimeout(function () { document.body.classList.add("idle"); }, 3000);
+    }
+    ["mousemove", "mousedown", "keydown", "touchstart"].forEach(function (name) {
+      document.addEventListener(name, wake, { passive: true });
+    });
+    wake();
+  }
+
+  window.DHDashboard = { render: render, connectLive: connectLive };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-dh-dashboard], [data-dh-wall]").forEach(function (root) {
+      strings = readJson(root.getAttribute("data-strings")) || strings;
+      if (root.hasAttribute("data-dh-wall")) { startWall(root); } else { startPage(root); }
+    });
+  });
+})();
