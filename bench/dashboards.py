@@ -6,14 +6,15 @@ What it does:
    2021 to this month of socio-economic data) in a temporary folder, or reuses ``--db``;
 2. serves the application on 127.0.0.1 (uvicorn in a thread, as in production but one
    worker), signs in as the demo administrator;
-3. times, on the server side (the ``Server-Timing``-free way: wall time of a request on
-   loopback, where the network costs ~0.2 ms), the **overview page** ``/`` and a
+3. times, on the server side (wall time of a request on loopback, where the network costs
+   ~0.2 ms), the **overview page** ``/`` and a
    **drill-down** (the socio-economic dashboard for a commune): ``--runs`` requests each, in
    two conditions — *after a write* (a value is written before every request, so every view
    recomputes: the worst case) and *repeat views* (nothing changed: what a wall and most
    screens see). Goal: p95 under 150 ms;
 4. times the **wall page** in headless Chromium (Debian's ``/usr/bin/chromium``) from
-   navigation until every widget is drawn (``dashboard.js`` sets ``data-ready="1"``). Goal: under 2 s.
+   navigation until every widget is drawn (``dashboard.js`` sets ``data-ready="1"``).
+   Goal: under 2 s.
 
 Run: ``.venv/bin/python bench/dashboards.py [--runs 30] [--db PATH]``
 """
