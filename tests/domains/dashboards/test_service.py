@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
-from tests.domains.indicators.test_ingest_support import ingest, row, staff
-from tests.fixtures.auth import ADMIN, OPERATOR01
-from tests.fixtures.indicators import CATALOG_ACTOR
 
 from dieuhanh.components import registry
 from dieuhanh.core.errors import ProblemError
@@ -23,6 +20,9 @@ from dieuhanh.domains.dashboards import service
 from dieuhanh.domains.dashboards.schemas import DashboardIn, DashboardPatch
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import TargetIn
+from tests.domains.indicators.test_ingest_support import ingest, row, staff
+from tests.fixtures.auth import ADMIN, OPERATOR01
+from tests.fixtures.indicators import CATALOG_ACTOR
 
 BOARD = "kinh-te-xa-hoi"
 TODAY = date(2026, 11, 22)

@@ -247,7 +247,9 @@ def _sparklines(
 
 def _timeseries(view: View, widget: TimeSeriesWidget, period_type: str) -> dict[str, Any]:
     kind = PeriodType(widget.period_type or period_type)
-    end = view.period if view.period.type is kind else view.period.rollup(kind)
+    # the period of the chart's type that holds the end of the one shown (a month chart
+    # viewed for a quarter ends with the quarter's last month)
+    end = Period.containing(kind, view.period.end)
     start = end.shift(-(widget.span - 1))
     series_out: list[dict[str, Any]] = []
     targets: list[dict[str, Any]] = []
@@ -510,7 +512,7 @@ def dashboard_data(view: View, dashboard: DashboardOut) -> DashboardData:
     except ProblemError as exc:
         kpi_error = exc.detail or exc.code
     builders: dict[type, Callable[[Any], dict[str, Any]]] = {
-        TimeSeriesWidget: lambda w: _timeseries(view, w, dashboard.period_type),
+        TimeSeriesWidget: lambda w: _timeseries(view, w, view.period.type.value),
         RankingWidget: lambda w: _ranking(view, w, dashboard.code),
         MapWidget: lambda w: _map(view, w, dashboard.code),
         TableWidget: lambda w: _table(view, w, dashboard.code),

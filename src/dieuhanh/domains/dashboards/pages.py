@@ -48,7 +48,7 @@ PERIOD_TYPES: tuple[tuple[PeriodType, str], ...] = (
     (PeriodType.YEAR, N_("Year")),
 )
 # Rows of the 12-column grid one wall screen shows; a taller dashboard is shown in parts.
-WALL_ROWS = 8
+WALL_ROWS = 6
 
 # What dashboard.js writes by itself (charts, badges, the live indicator), translated here
 # because message ids are only extracted from Python and templates.
@@ -173,6 +173,21 @@ def cells(data: DashboardData) -> list[Cell]:
     return out
 
 
+def first_screen(shown: list[Cell], rows: int) -> tuple[list[Cell], int, int]:
+    """The widgets of the wall's first screen, its first grid row and its number of rows:
+    widgets in reading order until one would reach below ``rows`` rows (the script splits
+    the rest of a tall dashboard into further screens the same way)."""
+    chosen: list[Cell] = []
+    top = shown[0].spec.y if shown else 0
+    end = top + 1
+    for cell in shown:
+        if cell.spec.y + cell.spec.h > top + rows and chosen:
+            break
+        chosen.append(cell)
+        end = max(end, cell.spec.y + cell.spec.h)
+    return chosen, top, end - top
+
+
 def board_context(
     request: Request,
     actor: Actor,
@@ -257,8 +272,10 @@ def dashboard_view(
 
 
 def _wall_items(
-    request: Request, db: Any, actor: Actor, playlist: str | None, screen: int | None
+    db: Any, actor: Actor, playlist: str | None, screen: int | None
 ) -> tuple[str, list[dict[str, Any]]]:
+    """The playlist's name and what this screen rotates through, with each item's data
+    address (without a period: the wall always shows the latest complete one)."""
     found = service.get_playlist(db=db, actor=actor, code=playlist)
     items = [
         {
@@ -276,7 +293,7 @@ def _wall(
     request: Request, db: Any, actor: Actor, playlist: str | None, screen: int | None
 ) -> Response:
     locale = page_locale(request)
-    name, items = _wall_items(request, db, actor, playlist, screen)
+    name, items = _wall_items(db, actor, playlist, screen)
     first: DashboardData | None = None
     error: str | None = None
     if items:
@@ -286,13 +303,16 @@ def _wall(
             )
         except ProblemError as exc:  # the wall keeps rotating; the next item may work
             error = exc.detail or exc.code
+    shown, top, rows = first_screen(cells(first) if first else [], WALL_ROWS)
     context: dict[str, Any] = {
         "playlist_name": name,
         "screen": screen,
         "items": items,
         "first": first,
         "first_payload": first.model_dump(mode="json") if first else None,
-        "first_cells": cells(first) if first else [],
+        "first_cells": shown,
+        "first_top": top,
+        "first_rows": rows,
         "first_until": data_until_text(first, locale) if first else "",
         "error": error,
         "wall_rows": WALL_ROWS,

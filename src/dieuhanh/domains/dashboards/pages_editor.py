@@ -22,6 +22,7 @@ from typing import Annotated, Any, get_args
 from annotated_types import Ge, Le, MaxLen
 from fastapi import APIRouter, Path, Query, Request
 from pydantic.fields import FieldInfo
+from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from dieuhanh.core.http import CurrentActor, DbSession, get_settings, require
@@ -107,8 +108,6 @@ FEED_TOPICS: tuple[str, ...] = ("*", "indicators.*", "alerts.*", "feedback.*")
 # Texts the script writes itself (message ids are only extracted from Python and templates).
 JS_STRINGS: dict[str, str] = {
     "untitled": N_("Untitled widget"),
-    "select": N_("Select"),
-    "selected": N_("Selected"),
     "remove": N_("Remove"),
     "remove_confirm": N_("Remove this widget?"),
     "move_left": N_("Move left"),
@@ -180,7 +179,6 @@ JS_STRINGS: dict[str, str] = {
     "err_fits": N_("The widget must fit within the 12 columns"),
 }
 
-_POSITION = ("x", "y", "w", "h")
 _BASE_FIELDS = frozenset(WidgetBase.model_fields) | {"type"}
 
 
@@ -198,11 +196,10 @@ def _bounds(info: FieldInfo) -> dict[str, int]:
 
 
 def _default(info: FieldInfo) -> Any:
-    if info.default_factory is not None:
-        return info.default_factory()  # type: ignore[call-arg]
+    """A field's default as JSON; ``None`` for a required field (the page asks for it)."""
     if info.is_required():
         return None
-    return info.default
+    return info.get_default(call_default_factory=True)
 
 
 def _kind(name: str, info: FieldInfo) -> str:
@@ -251,22 +248,27 @@ def widget_types(locale: str) -> dict[str, dict[str, Any]]:
     return types
 
 
+def js_strings(locale: str) -> dict[str, str]:
+    return {key: gettext(msgid, locale) for key, msgid in JS_STRINGS.items()}
+
+
 def _choices(pairs: tuple[tuple[str, str], ...], locale: str) -> list[dict[str, str]]:
     return [{"value": value, "label": gettext(label, locale)} for value, label in pairs]
 
 
 def _indicator_names(
-    db: Any, dashboard: DashboardOut | None, locale: str
+    db: Session, dashboard: DashboardOut | None, locale: str
 ) -> dict[str, dict[str, str]]:
-    """Names and measure units of the indicators the widgets already show (for their labels;
-    new choices come from the catalog API with theirs)."""
+    """Names of the indicators the widgets already show, for their labels (indicators chosen
+    in the page come from the catalog API with their names)."""
     if dashboard is None:
         return {}
     codes: set[str] = set()
     for widget in dashboard.widgets:
-        codes.update(getattr(widget, "indicators", []) or [])
-        if getattr(widget, "indicator", None):
+        if isinstance(widget, KpiWidget | RankingWidget | MapWidget):
             codes.add(widget.indicator)
+        elif isinstance(widget, TimeSeriesWidget | TableWidget):
+            codes.update(widget.indicators)
     found = indicators.indicators_by_code(db=db, codes=codes)
     return {
         code: {"name": item.name_en if locale == "en" else item.name_vi}
@@ -274,7 +276,7 @@ def _indicator_names(
     }
 
 
-def _unit_choices(request: Request, db: Any, actor: Actor) -> list[dict[str, str]]:
+def _unit_choices(request: Request, db: Session, actor: Actor) -> list[dict[str, str]]:
     """The units a dashboard may belong to: the actor's scope root (the home province for
     installation-wide admins) and its direct children and agencies."""
     if actor.scope_unit_id is not None:
@@ -286,16 +288,16 @@ def _unit_choices(request: Request, db: Any, actor: Actor) -> list[dict[str, str
 
 
 def _editor(
-    request: Request, db: Any, actor: Actor, dashboard: DashboardOut | None
+    request: Request, db: Session, actor: Actor, dashboard: DashboardOut | None
 ) -> Response:
     locale = page_locale(request)
-    strings = {key: gettext(msgid, locale) for key, msgid in JS_STRINGS.items()}
-    state = {
+    types = widget_types(locale)
+    state: dict[str, Any] = {
         "mode": "edit" if dashboard else "new",
         "code": dashboard.code if dashboard else "",
         "version": dashboard.version if dashboard else None,
         "widgets": [w.model_dump(mode="json") for w in dashboard.widgets] if dashboard else [],
-        "types": widget_types(locale),
+        "types": types,
         "levels": _choices(LEVEL_LABELS, locale),
         "period_types": _choices(PERIOD_TYPE_LABELS, locale),
         "counters": [
@@ -308,7 +310,7 @@ def _editor(
         "max_widgets": MAX_WIDGETS,
         "widget_id_pattern": WIDGET_ID_PATTERN,
         "indicator_pattern": INDICATOR_CODE_PATTERN,
-        "strings": strings,
+        "strings": js_strings(locale),
     }
     context = {
         "dashboard": dashboard,
@@ -317,7 +319,7 @@ def _editor(
         "unit_choices": _unit_choices(request, db, actor) if dashboard is None else [],
         "code_pattern": DASHBOARD_CODE_PATTERN.removeprefix("^").removesuffix("$"),
         "can_delete": dashboard is not None and dashboard.origin == "local",
-        "type_choices": [(name, spec["label"]) for name, spec in state["types"].items()],
+        "type_choices": [(name, spec["label"]) for name, spec in types.items()],
     }
     return render(request, "dashboards/edit.html", context)
 
@@ -337,6 +339,7 @@ def edit_dashboard(request: Request, db: DbSession, actor: CurrentActor, code: C
 
 
 # --- wall playlists --------------------------------------------------------------------------
+
 
 @router.get("/wall/playlists", dependencies=WALL_MANAGE)
 def playlists_page(
@@ -373,6 +376,6 @@ def playlists_page(
         "is_stored": current is not None and any(p.code == current.code for p in stored),
         "dashboards": dashboards,
         "code_pattern": DASHBOARD_CODE_PATTERN.removeprefix("^").removesuffix("$"),
-        "strings": {key: gettext(msgid, locale) for key, msgid in JS_STRINGS.items()},
+        "strings": js_strings(locale),
     }
     return render(request, "dashboards/playlists.html", context)

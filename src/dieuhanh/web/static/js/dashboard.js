@@ -194,6 +194,18 @@
   }
 
   function timeseries(root, node, d, ui) {
+    // start where the data starts: 24 years of a series begun in 2021 are mostly empty
+    var first = d.periods.findIndex(function (p, i) {
+      return d.series.some(function (s) { return s.values[i] !== null; });
+    });
+    if (first > 0 && d.periods.length - first >= 2) {
+      var cut = function (values) { return values.slice(first); };
+      d = Object.assign({}, d, {
+        periods: cut(d.periods),
+        series: d.series.map(function (s) { return Object.assign({}, s, { values: cut(s.values) }); }),
+        targets: (d.targets || []).map(function (t) { return Object.assign({}, t, { values: cut(t.values) }); })
+      });
+    }
     var units = [];
     d.series.forEach(function (s) {
       if (units.indexOf(s.indicator.measure_unit) < 0) { units.push(s.indicator.measure_unit); }
@@ -210,7 +222,8 @@
     (d.targets || []).forEach(function (t) {
       var i = d.series.findIndex(function (s) { return s.indicator.code === t.indicator.code; });
       series.push({
-        name: tr("plan") + ": " + t.indicator.name, type: "line", data: t.values,
+        name: d.series.length > 1 ? tr("plan") + ": " + t.indicator.name : tr("plan"),
+        type: "line", data: t.values,
         yAxisIndex: axisOf(t.indicator), connectNulls: false, showSymbol: false,
         lineStyle: { width: 2, type: [6, 4] }, color: SERIES[Math.max(0, i) % SERIES.length]
       });
@@ -230,7 +243,10 @@
       animation: false,
       color: SERIES,
       grid: { left: 8, right: 12, top: 28, bottom: legend ? (ui.dark ? 40 : 30) : 8, containLabel: true },
-      legend: legend ? { bottom: 0, type: "scroll", textStyle: { color: ui.text, fontSize: ui.small } } : { show: false },
+      legend: legend ? {
+        bottom: 0, type: "scroll", pageTextStyle: { color: ui.muted },
+        textStyle: { color: ui.text, fontSize: ui.small, width: ui.dark ? 320 : 170, overflow: "truncate" }
+      } : { show: false },
       tooltip: {
         trigger: "axis", confine: true,
         valueFormatter: function (v) { return fmt(v, decimals); }
@@ -292,6 +308,11 @@
     ]);
   }
 
+  // "Phường An Hải" → "An Hải": the level is the same for every tile, the name is what differs.
+  function shortName(name) {
+    return String(name).replace(/^(Phường|Xã|Thị trấn|Đặc khu|Thành phố|Tỉnh|Quận|Huyện|Thị xã)\s+/, "");
+  }
+
   // Communes have no outlines in the shipped data: a grid of equal tiles, one per unit,
   // coloured on the same scale as the choropleth, best read as "which units stand out".
   function tiles(root, node, d, ui, interactive) {
@@ -300,18 +321,21 @@
       if (b.value === null) { return -1; }
       return b.value - a.value;
     });
+    // labels only where a tile is large enough to read them (the tooltip names the rest)
+    var side = Math.sqrt((node.clientWidth * node.clientHeight) / Math.max(1, values.length));
+    var labelled = side >= (ui.dark ? 96 : 64);
     var instance = chart(root, node, {
       animation: false,
       tooltip: ui.dark ? { show: false } : { confine: true, formatter: function (p) {
         return p.data ? p.data.unitName + ": " + p.data.text : "";
       } },
       series: [{
-        type: "treemap", roam: false, nodeClick: false, left: 0, right: 0, top: 0, bottom: 0,
+        type: "treemap", roam: false, nodeClick: false, sort: false, left: 0, right: 0, top: 0, bottom: 0,
         breadcrumb: { show: false }, squareRatio: 1,
         itemStyle: { borderColor: ui.background, borderWidth: 1, gapWidth: 1 },
         label: {
-          show: true, fontSize: ui.small, overflow: "truncate",
-          formatter: function (p) { return p.data.unitName + "\n" + p.data.text; }
+          show: labelled, fontSize: ui.small, overflow: "truncate",
+          formatter: function (p) { return shortName(p.data.unitName) + "\n" + p.data.text; }
         },
         data: values.map(function (v) {
           return {
@@ -638,14 +662,26 @@
       });
     }
 
-    function close() {
-      closed = true;
+    function stop() {
       clearTimeout(timer);
       clearTimeout(retry);
       if (source) { source.close(); }
     }
 
-    window.addEventListener("pagehide", close);
+    function close() {
+      closed = true;
+      stop();
+    }
+
+    // leaving the page ends the stream; coming back to it (the back button's page cache)
+    // opens it again and catches up with what was written meanwhile
+    window.addEventListener("pagehide", stop);
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted && !closed) {
+        open();
+        options.onUpdate({});
+      }
+    });
     open();
     return { close: close };
   }
