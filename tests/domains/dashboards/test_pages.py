@@ -304,3 +304,17 @@ def test_first_wall_screen_stops_before_a_widget_that_would_not_fit() -> None:
     assert (len(chosen), top, rows) == (2, 0, 4)
     tall, top, rows = first_screen([Shown(3, 9)], 6)  # taller than a screen: shown alone
     assert (len(tall), top, rows) == (1, 3, 9)
+
+
+def test_live_refresh_computes_only_the_widgets_asked(
+    client_as: ClientFactory, data: Database
+) -> None:
+    leader = client_as(LEADER48)
+    full = api(leader, BOARD, period=PERIOD)
+    part = api(leader, BOARD, period=PERIOD, widgets="budget,feed")
+    assert [w["id"] for w in part["widgets"]] == ["budget", "feed"]
+    assert [w["id"] for w in part["dashboard"]["widgets"]] == ["budget", "feed"]
+    budget = next(w for w in full["widgets"] if w["id"] == "budget")
+    assert part["widgets"][0] == budget
+    refused = leader.get(f"/api/v1/dashboards/{BOARD}/data", params={"widgets": "Budget;x"})
+    assert refused.status_code == 422

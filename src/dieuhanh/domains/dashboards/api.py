@@ -76,6 +76,7 @@ def load_data(
     code: str,
     unit: str | None,
     period: str | None,
+    widgets: list[str] | None = None,
 ) -> DashboardData:
     """Shared by the JSON route, the pages and the downloads."""
     return service.show_dashboard(
@@ -89,6 +90,7 @@ def load_data(
         locale=locale,
         hub=hub_of(request),
         cache=request.app.state.dashboard_cache,
+        widgets=widgets,
     )
 
 
@@ -157,9 +159,19 @@ def dashboard_data(
     code: Code,
     unit: UnitParam = None,
     period: PeriodParam = None,
+    widgets: Annotated[
+        str | None,
+        Query(
+            max_length=2000,
+            pattern=r"^[a-z][a-z0-9_-]{0,31}(,[a-z][a-z0-9_-]{0,31})*$",
+            description="Only these widget ids, comma-separated (live refreshes)",
+        ),
+    ] = None,
 ) -> DashboardData:
-    """Every widget's data for one unit and period (see ``dashboards.data`` for shapes)."""
-    return load_data(request, db, actor, locale, code, unit, period)
+    """Every widget's data for one unit and period (see ``dashboards.data`` for shapes);
+    with ``widgets``, only those (the answer's ``dashboard.widgets`` lists them alone)."""
+    only = widgets.split(",") if widgets else None
+    return load_data(request, db, actor, locale, code, unit, period, only)
 
 
 def _filename(data: DashboardData, widget: str, ext: str) -> str:

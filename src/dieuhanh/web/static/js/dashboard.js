@@ -623,6 +623,7 @@
   // onUpdate(payload) → refetch and re-render; status → the "reconnecting" element.
   function connectLive(options) {
     var source = null;
+    var changed = [];
     var timer = null;
     var retry = null;
     var closed = false;
@@ -656,9 +657,16 @@
         var payload;
         try { payload = JSON.parse(event.data); } catch (err) { return; }
         if (!wanted(payload)) { return; }
-        // a batch often comes as several events: one refetch for all of them
+        // writes in quick succession: one refetch for all the indicators they name
+        (payload.indicators || []).forEach(function (code) {
+          if (changed.indexOf(code) < 0) { changed.push(code); }
+        });
         clearTimeout(timer);
-        timer = setTimeout(function () { options.onUpdate(payload); }, 80);
+        timer = setTimeout(function () {
+          var codes = changed;
+          changed = [];
+          options.onUpdate({ indicators: codes });
+        }, 50);
       });
     }
 
@@ -705,26 +713,70 @@
     document.querySelectorAll(selector).forEach(function (node) { node.textContent = text; });
   }
 
+  function joinChanges(a, b) {
+    if (!a.indicators || !b.indicators) { return {}; }
+    return { indicators: a.indicators.concat(b.indicators.filter(function (c) {
+      return a.indicators.indexOf(c) < 0;
+    })) };
+  }
+
+  // The widgets a write to `codes` changes: those showing one of them, the counters (data
+  // supply) and the feeds. Only these are recomputed, which keeps a write on screen fast.
+  function affected(data, codes) {
+    return data.dashboard.widgets.filter(function (w) {
+      if (w.type === "feed" || w.type === "counter") { return true; }
+      var shown = (w.indicators || []).concat(w.indicator ? [w.indicator] : []);
+      return shown.some(function (code) { return codes.indexOf(code) >= 0; });
+    }).map(function (w) { return w.id; });
+  }
+
+  function withParam(url, name, value) {
+    return url + (url.indexOf("?") < 0 ? "?" : "&") + name + "=" + encodeURIComponent(value);
+  }
+
+  // The new data after a change: the affected widgets fetched and put in place of the old.
+  function loadChange(url, data, change) {
+    if (!change.indicators) { return load(url); }
+    var ids = affected(data, change.indicators);
+    if (!ids.length) { return Promise.resolve(data); }
+    return load(withParam(url, "widgets", ids.join(","))).then(function (part) {
+      var fresh = {};
+      part.widgets.forEach(function (w) { fresh[w.id] = w; });
+      var until = [data.data_until, part.data_until].filter(Boolean).sort().pop() || null;
+      return Object.assign({}, data, {
+        widgets: data.widgets.map(function (w) { return fresh[w.id] || w; }),
+        data_until: until,
+        generated_at: part.generated_at
+      });
+    });
+  }
+
   // --- the dashboard page ----------------------------------------------------------------------
 
   function startPage(root) {
     var data = readJson(root.getAttribute("data-source"));
     if (!data) { return; }
     var url = root.getAttribute("data-url");
-    var busy = false, again = false;
+    var busy = false;
     render(root, data, { interactive: true });
 
-    function refresh() {
-      if (busy) { again = true; return; }
+    var queued = null;
+
+    // change: {indicators: [...]} refreshes the widgets showing them; {} the whole board
+    function refresh(change) {
+      queued = queued === null ? change : joinChanges(queued, change);
+      if (busy) { return; }
+      var next = queued;
+      queued = null;
       busy = true;
-      load(url).then(function (fresh) {
+      loadChange(url, data, next).then(function (fresh) {
         data = fresh;
         render(root, data, { interactive: true });
         setText("[data-dh=data-until]", untilText(data));
       }).catch(function () { /* keep what is shown; the next event tries again */ })
         .then(function () {
           busy = false;
-          if (again) { again = false; refresh(); }
+          if (queued !== null) { refresh(queued); }
         });
     }
 
@@ -783,7 +835,8 @@
       clearTimeout(timer);
       if (!items.length) { return; }
       var item = items[state.index];
-      var ms = Math.max(5000, (item.seconds * 1000) / Math.max(1, state.parts.length));
+      // the item's time is shared by its screens (not shorter than 2.5 s each)
+      var ms = Math.max(2500, (item.seconds * 1000) / Math.max(1, state.parts.length));
       if (progress) {
         progress.style.transition = "none";
         progress.style.width = "0";
@@ -821,9 +874,12 @@
       }).then(schedule);
     }
 
-    function refresh() {
-      if (!items.length) { return; }
-      load(items[state.index].data_url).then(show).catch(function () { /* next turn */ });
+    function refresh(change) {
+      if (!items.length || !state.data) { return; }
+      var index = state.index;
+      loadChange(items[index].data_url, state.data, change).then(function (data) {
+        if (index === state.index) { show(data); } // unless the wall moved on meanwhile
+      }).catch(function () { /* next turn */ });
     }
 
     if (state.data) {
