@@ -30,6 +30,9 @@ from dieuhanh.migrations import runner
 from dieuhanh.web import briefing as briefing_doc
 from dieuhanh.web.app import WEB_DIR, create_app
 
+# Open live streams (the wall's) would hold a restart forever: close them after this long.
+GRACEFUL_SECONDS = 3
+
 app = typer.Typer(help="Điều Hành — Intelligent Operations Center", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts", no_args_is_help=True)
@@ -323,10 +326,17 @@ def serve(
     """Serve the IOC (migrations must be applied)."""
     if workers > 1:
         uvicorn.run(
-            "dieuhanh.web.app:create_app", factory=True, host=host, port=port, workers=workers
+            "dieuhanh.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
         )
         return
-    uvicorn.run(create_app(Settings()), host=host, port=port)
+    uvicorn.run(
+        create_app(Settings()), host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SECONDS
+    )
 
 
 @app.command()
@@ -364,7 +374,9 @@ def demo(
         console.print(credentials.read_text(encoding="utf-8"))
     if serve_after:
         console.print(f"Serving on http://{host}:{port}")
-        uvicorn.run(create_app(settings), host=host, port=port)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, timeout_graceful_shutdown=GRACEFUL_SECONDS
+        )
 
 
 def main() -> None:

@@ -11,11 +11,12 @@ what the screen shows.
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
@@ -30,6 +31,7 @@ ARGS = [
     "--font-render-hinting=none",
 ]
 LOCAL_ORIGIN = "http://dieuhanh.local"
+T = TypeVar("T")
 READY_TIMEOUT_MS = 20_000
 
 
@@ -62,6 +64,14 @@ def _wait_ready(page: Page, ready: str) -> None:
         raise RenderError(f"the page did not get ready: {exc}") from exc
 
 
+def _isolated(work: Callable[[], T]) -> T:
+    """Run ``work`` in a thread of its own: Playwright's sync API refuses to start in a
+    thread that already runs an event loop or another Playwright (a test's browser, an
+    async caller), and a fresh thread has neither."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chromium") as pool:
+        return pool.submit(work).result()
+
+
 def pdf_from_html(
     html: str,
     *,
@@ -71,6 +81,10 @@ def pdf_from_html(
 ) -> bytes:
     """Print ``html`` to an A4 PDF. ``/static/...`` URLs in it are served from
     ``static_dir``; every other request is refused (the document is self-contained)."""
+    return _isolated(lambda: _pdf_from_html(html, static_dir, executable, ready))
+
+
+def _pdf_from_html(html: str, static_dir: Path, executable: str, ready: str) -> bytes:
 
     def serve(route: Route) -> None:
         url = route.request.url
@@ -111,6 +125,18 @@ def capture(
 ) -> bytes:
     """A running page of ours (a dashboard) as a full-page PNG or a landscape A4 PDF,
     seen with the requester's own session cookies (so it shows what they may see)."""
+    return _isolated(lambda: _capture(url, executable, list(cookies), kind, width, height, ready))
+
+
+def _capture(
+    url: str,
+    executable: str,
+    cookies: list[Cookie],
+    kind: Literal["png", "pdf"],
+    width: int,
+    height: int,
+    ready: str,
+) -> bytes:
     with _browser(executable) as browser:
         context = browser.new_context(viewport={"width": width, "height": height})
         jar: list[Any] = [{"name": c.name, "value": c.value, "url": url} for c in cookies]

@@ -13,6 +13,7 @@ through ``api.load_data``, so a page shows exactly what the API and the download
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -29,7 +30,12 @@ from dieuhanh.core.periods import Period, PeriodType, label
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.dashboards import service
 from dieuhanh.domains.dashboards.api import load_data
-from dieuhanh.domains.dashboards.schemas import DASHBOARD_CODE_PATTERN, DashboardData, WidgetData
+from dieuhanh.domains.dashboards.schemas import (
+    DASHBOARD_CODE_PATTERN,
+    DashboardData,
+    Widget,
+    WidgetData,
+)
 from dieuhanh.domains.units import service as units
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -100,7 +106,7 @@ class Cell:
     """A widget as the grid shows it: its definition (place and size), its data, and its
     span on medium screens (half a row for narrow widgets, a whole row otherwise)."""
 
-    spec: Any
+    spec: Widget
     widget: WidgetData
     d: dict[str, Any]
     wm: int
@@ -126,7 +132,9 @@ def switch_type(period: Period, kind: PeriodType, today: date) -> Period:
     return latest if latest < candidate else candidate
 
 
-def period_picker(data: DashboardData, period_url: Any, today: date, locale: str) -> dict[str, Any]:
+def period_picker(
+    data: DashboardData, period_url: Callable[[str], str], today: date, locale: str
+) -> dict[str, Any]:
     """Type tabs (month, quarter, half, year) and the previous / next arrows."""
     shown = Period.parse(data.period)
     kinds = [

@@ -150,22 +150,26 @@
 
   // --- charts --------------------------------------------------------------------------------
 
+  // Charts belong to their widget, so one widget can be redrawn without the others.
   function chart(root, node, option) {
     if (typeof echarts === "undefined" || !node) { return null; }
     var instance = echarts.init(node, null, { renderer: "svg" });
     instance.setOption(option);
-    root.__dhCharts.push(instance);
+    var owner = node.closest(".widget") || root;
+    (owner.__dhCharts = owner.__dhCharts || []).push(instance);
     allCharts.push(instance);
     return instance;
   }
 
-  function disposeCharts(root) {
-    (root.__dhCharts || []).forEach(function (instance) {
-      var at = allCharts.indexOf(instance);
-      if (at >= 0) { allCharts.splice(at, 1); }
-      instance.dispose();
+  function disposeCharts(element) {
+    [element].concat(Array.prototype.slice.call(element.querySelectorAll(".widget"))).forEach(function (node) {
+      (node.__dhCharts || []).forEach(function (instance) {
+        var at = allCharts.indexOf(instance);
+        if (at >= 0) { allCharts.splice(at, 1); }
+        instance.dispose();
+      });
+      node.__dhCharts = [];
     });
-    root.__dhCharts = [];
   }
 
   window.addEventListener("resize", function () {
@@ -590,9 +594,13 @@
   // --- public: render -------------------------------------------------------------------------
 
   // options: theme ("dark" on the wall), interactive (links and menus; false on the wall),
-  // widgets (ids to show, default all), rowOffset (first grid row shown), rows (fixed rows).
+  // widgets (ids to show, default all), rowOffset (first grid row shown), rows (fixed rows),
+  // only (ids to rebuild in place, keeping the rest: a live refresh).
   function render(root, data, options) {
     options = options || {};
+    if (options.only && root.getAttribute("data-ready") === "1") {
+      return redraw(root, data, options);
+    }
     disposeCharts(root);
     var specs = {};
     data.dashboard.widgets.forEach(function (w) { specs[w.id] = w; });
@@ -613,6 +621,29 @@
       try { draw(root); } catch (err) { if (window.console) { console.warn(err); } }
     });
     root.setAttribute("data-ready", "1");
+    root.setAttribute("data-generated", data.generated_at || "");
+    return root;
+  }
+
+  // Only the widgets in options.only are rebuilt (a live refresh): the rest of the board,
+  // its charts and what the reader is looking at stay as they are.
+  function redraw(root, data, options) {
+    var specs = {};
+    data.dashboard.widgets.forEach(function (w) { specs[w.id] = w; });
+    var drawers = [];
+    data.widgets.forEach(function (shown) {
+      if (options.only.indexOf(shown.id) < 0 || !specs[shown.id]) { return; }
+      var old = root.querySelector('[data-widget="' + shown.id + '"]');
+      if (!old) { return; }
+      var mine = [];
+      var node = widget(data, specs[shown.id], shown, options, mine);
+      disposeCharts(old);
+      old.replaceWith(node);
+      drawers = drawers.concat(mine);
+    });
+    drawers.forEach(function (draw) {
+      try { draw(root); } catch (err) { if (window.console) { console.warn(err); } }
+    });
     root.setAttribute("data-generated", data.generated_at || "");
     return root;
   }
@@ -713,33 +744,33 @@
     document.querySelectorAll(selector).forEach(function (node) { node.textContent = text; });
   }
 
-  function joinChanges(a, b) {
-    if (!a.indicators || !b.indicators) { return {}; }
-    return { indicators: a.indicators.concat(b.indicators.filter(function (c) {
-      return a.indicators.indexOf(c) < 0;
-    })) };
+  function shows(widget, codes) {
+    var own = (widget.indicators || []).concat(widget.indicator ? [widget.indicator] : []);
+    return own.some(function (code) { return codes.indexOf(code) >= 0; });
   }
 
-  // The widgets a write to `codes` changes: those showing one of them, the counters (data
-  // supply) and the feeds. Only these are recomputed, which keeps a write on screen fast.
+  // What a write to `codes` changes, as refreshes in order: first the widgets showing one of
+  // them and the feeds (a tenth of the whole board's cost: on screen at once), then the
+  // data-supply counters (an assessment of every indicator of the unit, much dearer).
+  // A refresh is {widgets: [ids]}; {} is the whole board.
   function affected(data, codes) {
-    return data.dashboard.widgets.filter(function (w) {
-      if (w.type === "feed" || w.type === "counter") { return true; }
-      var shown = (w.indicators || []).concat(w.indicator ? [w.indicator] : []);
-      return shown.some(function (code) { return codes.indexOf(code) >= 0; });
-    }).map(function (w) { return w.id; });
+    var first = [], then = [];
+    data.dashboard.widgets.forEach(function (w) {
+      if (w.type === "counter") { then.push(w.id); }
+      else if (w.type === "feed" || shows(w, codes)) { first.push(w.id); }
+    });
+    return [first, then].filter(function (ids) { return ids.length; })
+      .map(function (ids) { return { widgets: ids }; });
   }
 
   function withParam(url, name, value) {
     return url + (url.indexOf("?") < 0 ? "?" : "&") + name + "=" + encodeURIComponent(value);
   }
 
-  // The new data after a change: the affected widgets fetched and put in place of the old.
+  // The data after a refresh: the widgets fetched again and put in place of the old ones.
   function loadChange(url, data, change) {
-    if (!change.indicators) { return load(url); }
-    var ids = affected(data, change.indicators);
-    if (!ids.length) { return Promise.resolve(data); }
-    return load(withParam(url, "widgets", ids.join(","))).then(function (part) {
+    if (!change.widgets) { return load(url); }
+    return load(withParam(url, "widgets", change.widgets.join(","))).then(function (part) {
       var fresh = {};
       part.widgets.forEach(function (w) { fresh[w.id] = w; });
       var until = [data.data_until, part.data_until].filter(Boolean).sort().pop() || null;
@@ -751,34 +782,51 @@
     });
   }
 
+  // Runs the refreshes a live event asks for one at a time; `apply` gets the new data unless
+  // what is shown changed meanwhile (the wall moved on to its next dashboard).
+  function updater(currentUrl, currentData, apply) {
+    var queue = [];
+    var busy = false;
+    function next() {
+      if (busy || !queue.length) { return; }
+      busy = true;
+      var change = queue.shift();
+      var url = currentUrl();
+      var base = currentData();
+      loadChange(url, base, change).then(function (fresh) {
+        if (currentUrl() === url && currentData() === base) { apply(fresh, change); }
+      }).catch(function () { /* keep what is shown; the next event tries again */ })
+        .then(function () { busy = false; next(); });
+    }
+    return function (event) {
+      var data = currentData();
+      if (!data) { return; }
+      if (event.indicators) {
+        affected(data, event.indicators).forEach(function (step) { queue.push(step); });
+      } else {
+        queue = [{}];
+      }
+      next();
+    };
+  }
+
   // --- the dashboard page ----------------------------------------------------------------------
 
   function startPage(root) {
     var data = readJson(root.getAttribute("data-source"));
     if (!data) { return; }
     var url = root.getAttribute("data-url");
-    var busy = false;
     render(root, data, { interactive: true });
 
-    var queued = null;
-
-    // change: {indicators: [...]} refreshes the widgets showing them; {} the whole board
-    function refresh(change) {
-      queued = queued === null ? change : joinChanges(queued, change);
-      if (busy) { return; }
-      var next = queued;
-      queued = null;
-      busy = true;
-      loadChange(url, data, next).then(function (fresh) {
+    var refresh = updater(
+      function () { return url; },
+      function () { return data; },
+      function (fresh, change) {
         data = fresh;
-        render(root, data, { interactive: true });
+        render(root, data, { interactive: true, only: change.widgets });
         setText("[data-dh=data-until]", untilText(data));
-      }).catch(function () { /* keep what is shown; the next event tries again */ })
-        .then(function () {
-          busy = false;
-          if (queued !== null) { refresh(queued); }
-        });
-    }
+      }
+    );
 
     connectLive({
       indicators: function () { return data.indicators; },
@@ -874,13 +922,11 @@
       }).then(schedule);
     }
 
-    function refresh(change) {
-      if (!items.length || !state.data) { return; }
-      var index = state.index;
-      loadChange(items[index].data_url, state.data, change).then(function (data) {
-        if (index === state.index) { show(data); } // unless the wall moved on meanwhile
-      }).catch(function () { /* next turn */ });
-    }
+    var refresh = updater(
+      function () { return items.length ? items[state.index].data_url : ""; },
+      function () { return state.data; },
+      show
+    );
 
     if (state.data) {
       show(state.data);
