@@ -103,7 +103,9 @@ def write_one(client: httpx.Client, n: int) -> None:
     """One value through the ingestion API: every cached dashboard is stale after it."""
     r = client.post(
         "/api/v1/indicators/data",
-        json=[{"indicator": "CPI", "unit": "48", "period": "2021-01", "value": 2.0 + n / 1000}],
+        json={
+            "rows": [{"indicator": "CPI", "unit": "48", "period": "2021-01", "value": 2 + n / 1000}]
+        },
         headers={"Idempotency-Key": f"bench-{uuid.uuid4()}"},
     )
     if r.status_code not in (200, 201):
