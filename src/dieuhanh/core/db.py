@@ -107,6 +107,21 @@ def _tune_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+READ_ONLY = "dieuhanh.read_only"
+
+
+def read_cache(session: Session, name: str) -> dict[Any, Any] | None:
+    """A dictionary that lives as long as a *read* session (``None`` in write sessions).
+
+    Reference data (units, indicator definitions) is looked up dozens of times while one
+    page is computed; in a session that writes nothing it cannot change, so remembering it
+    there is always correct, and nothing outlives the request."""
+    if not session.info.get(READ_ONLY):
+        return None
+    found: dict[Any, Any] = session.info.setdefault(name, {})
+    return found
+
+
 class Database:
     """An engine with a read and a write session factory."""
 
@@ -114,7 +129,7 @@ class Database:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.is_sqlite = url.startswith("sqlite")
-        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False, info={READ_ONLY: True})
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False
         )

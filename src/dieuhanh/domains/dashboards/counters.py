@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.db import read_cache
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period
@@ -55,17 +56,23 @@ def names() -> list[str]:
 
 def _freshness_count(status: str) -> CountFn:
     """How many active indicators of the unit are fresh / late / missing on today's map;
-    the three counters share one assessment per session and unit."""
+    the three counters share one assessment per read session and unit."""
 
     def count(
         db: Session, actor: Actor, unit: UnitOut, period: Period, calendar: WorkCalendar
     ) -> int:
-        cache: dict[int, dict[str, int]] = db.info.setdefault(_CACHE, {})
+        cache = read_cache(db, _CACHE)
+        if cache is None:
+            found = indicators.freshness_summary(
+                db=db, actor=actor, unit=unit.code, calendar=calendar
+            )
+            return found.get(status, 0)
         if unit.id not in cache:
             cache[unit.id] = indicators.freshness_summary(
                 db=db, actor=actor, unit=unit.code, calendar=calendar
             )
-        return cache[unit.id].get(status, 0)
+        counts: dict[str, int] = cache[unit.id]
+        return counts.get(status, 0)
 
     return count
 

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dieuhanh.core.db import utcnow
+from dieuhanh.core.db import read_cache, utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.core.text import fold
@@ -119,8 +119,16 @@ def row_by_code(db: Session, code: str) -> Indicator:
 
 
 def get_indicator(*, db: Session, code: str) -> IndicatorOut:
-    """One indicator by code (active or not); ``indicator_not_found`` otherwise."""
-    return to_out(row_by_code(db, code), Names(db))
+    """One indicator by code (active or not); ``indicator_not_found`` otherwise
+    (remembered for a read session: a dashboard asks for the same ones many times)."""
+    cache = read_cache(db, "indicators.by_code")
+    if cache is not None and code in cache:
+        found: IndicatorOut = cache[code]
+        return found
+    out = to_out(row_by_code(db, code), Names(db))
+    if cache is not None:
+        cache[code] = out
+    return out
 
 
 def get_indicator_by_id(*, db: Session, indicator_id: int) -> IndicatorOut:

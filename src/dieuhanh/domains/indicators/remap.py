@@ -33,13 +33,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.db import read_cache
 from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.schemas import UnitOut
 
 # a statement of any columns (SQLAlchemy 2.1 types selects by their column types)
 MapSelect = Select[*tuple[Any, ...]]
 LEVEL_RANK = {"nation": 0, "province": 1, "district": 2, "commune": 3}
-_PLANS = "indicators.unit_plans"  # per-session cache: units do not change within a request
+_PLANS = "indicators.unit_plans"  # per read session: units do not change within it
 
 
 @dataclass(frozen=True)
@@ -91,14 +92,17 @@ def plan_units(
     db: Session, *, targets: Sequence[UnitOut], hierarchy: str, report_level: str
 ) -> UnitPlan:
     """Targets (already scope-checked) and how many reporting units each one expects
-    (remembered for the session: a dashboard asks the same targets many times)."""
+    (remembered for a read session: a dashboard asks the same targets many times)."""
     key = (tuple(t.id for t in targets), hierarchy, report_level)
-    cache: dict[tuple[object, ...], UnitPlan] = db.info.setdefault(_PLANS, {})
+    cache = read_cache(db, _PLANS)
+    if cache is None:
+        return _plan_units(db, targets=targets, hierarchy=hierarchy, report_level=report_level)
     if key not in cache:
         cache[key] = _plan_units(
             db, targets=targets, hierarchy=hierarchy, report_level=report_level
         )
-    return cache[key]
+    found: UnitPlan = cache[key]
+    return found
 
 
 def _plan_units(

@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from dieuhanh.core.db import read_cache
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.text import fold
 from dieuhanh.domains.units.models import Unit, UnitClosure, UnitGeometry, UnitSuccession
@@ -117,10 +118,17 @@ def get_unit(
     unit lies outside that subtree (successions included).
     """
     version = resolve_hierarchy(as_of, hierarchy)
-    row = db.execute(_select_units().where(Unit.hierarchy == version, Unit.code == code)).first()
-    if row is None:
-        raise _not_found(code, version)
-    unit = _out(row)
+    cache = read_cache(db, "units.by_code")
+    unit = cache.get((version, code)) if cache is not None else None
+    if unit is None:
+        row = db.execute(
+            _select_units().where(Unit.hierarchy == version, Unit.code == code)
+        ).first()
+        if row is None:
+            raise _not_found(code, version)
+        unit = _out(row)
+        if cache is not None:
+            cache[(version, code)] = unit
     if scope_unit_id is not None and not is_within(
         db=db, unit_id=unit.id, scope_unit_id=scope_unit_id
     ):
@@ -434,6 +442,16 @@ def id_runs(*, db: Session, hierarchy: str) -> list[tuple[int, int]]:
     it to ask "is any of these rows about a unit of that map?" as a few primary-key ranges
     instead of thousands of look-ups.
     """
+    cache = read_cache(db, "units.id_runs")
+    if cache is not None and hierarchy in cache:
+        return list(cache[hierarchy])
+    found = _id_runs(db, hierarchy)
+    if cache is not None:
+        cache[hierarchy] = tuple(found)
+    return found
+
+
+def _id_runs(db: Session, hierarchy: str) -> list[tuple[int, int]]:
     first, last, count = db.execute(
         select(func.min(Unit.id), func.max(Unit.id), func.count()).where(
             Unit.hierarchy == hierarchy
