@@ -122,3 +122,10 @@ def test_deferred_events_are_published_after_commit_only(database) -> None:  # t
     with database.transaction() as s:
         s.execute(text("SELECT 1"))  # a later commit does not replay the rolled-back event
     assert [e.topic for e in heard] == ["test.saved"]
+    # a savepoint released is not a commit: the event waits for the outer one
+    with database.transaction() as s:
+        with s.begin_nested():
+            s.execute(text("SELECT 1"))
+            defer(s, "test.nested", {})
+        assert [e.topic for e in heard] == ["test.saved"]
+    assert [e.topic for e in heard] == ["test.saved", "test.nested"]

@@ -18,7 +18,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from dieuhanh.core.db import utcnow
 
@@ -77,6 +77,7 @@ class EventBus:
 # --- events that wait for the commit ------------------------------------------------------------
 
 _PENDING = "dieuhanh.pending_events"
+_COMMITTED = "dieuhanh.committed"
 
 
 def defer(session: Session, topic: str, payload: dict[str, Any]) -> None:
@@ -89,16 +90,25 @@ def defer(session: Session, topic: str, payload: dict[str, Any]) -> None:
 
 
 def install_bus(factories: Iterable[sessionmaker[Session]], bus: EventBus) -> None:
-    """Publish the deferred events of every session of ``factories`` on ``bus``."""
+    """Publish the deferred events of every session of ``factories`` on ``bus``, once the
+    outermost transaction has committed (releasing a savepoint is not a commit: the data is
+    not visible to others yet)."""
 
     def after_commit(session: Session) -> None:
+        session.info[_COMMITTED] = True
+
+    def after_rollback(session: Session) -> None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_COMMITTED, None)
+
+    def after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is not None or not session.info.pop(_COMMITTED, False):
+            return
         pending = session.info.pop(_PENDING, [])
         for topic, payload in pending:
             bus.publish(topic, payload)
 
-    def after_rollback(session: Session) -> None:
-        session.info.pop(_PENDING, None)
-
     for factory in factories:
         sa_event.listen(factory, "after_commit", after_commit)
         sa_event.listen(factory, "after_rollback", after_rollback)
+        sa_event.listen(factory, "after_transaction_end", after_transaction_end)

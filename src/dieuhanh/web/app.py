@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 
 import dieuhanh
 from dieuhanh.core.db import Database, utcnow
-from dieuhanh.core.events import EventBus, install_bus
+from dieuhanh.core.events import Event, EventBus, install_bus
 from dieuhanh.core.http import LOCALE_COOKIE, DbSession, get_settings, public
 from dieuhanh.core.i18n import LOCALES, N_
 from dieuhanh.core.jobs import Scheduler
@@ -30,6 +30,7 @@ from dieuhanh.domains.auth import service as auth_service
 from dieuhanh.domains.dashboards import api as dashboards_api
 from dieuhanh.domains.dashboards import pages as dashboards_pages
 from dieuhanh.domains.dashboards import pages_editor as dashboards_editor
+from dieuhanh.domains.dashboards import service as dashboards_service
 from dieuhanh.domains.dashboards.cache import DashboardCache
 from dieuhanh.domains.dashboards.live import LiveHub
 from dieuhanh.domains.indicators import api as indicators_api
@@ -87,7 +88,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.db = database
     app.state.bus = bus
     app.state.live = hub
-    app.state.dashboard_cache = DashboardCache()
+    app.state.dashboard_cache = cache = DashboardCache()
+
+    def rewarm(_event: Event) -> None:
+        dashboards_service.rewarm_after_write(cache, database)
+
+    bus.subscribe("indicators.observations_written", rewarm)
     app.state.scheduler = scheduler
     app.state.metrics = metrics
     app.state.workdays = settings.work_calendar()

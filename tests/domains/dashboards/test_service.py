@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dieuhanh.components import registry
+from dieuhanh.core.db import Database
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.events import EventBus
 from dieuhanh.core.security import Actor
@@ -270,3 +271,29 @@ def test_live_hub_streams_matching_events_and_keeps_the_latest() -> None:
     assert feed[0]["text"] == "2 giá trị được cập nhật: CPI"
     assert len(hub.recent(topics=["*"], limit=5, locale="vi")) == 2
     hub.close()
+
+
+def test_watched_dashboards_are_recomputed_after_a_write(
+    database: Database, session: Session
+) -> None:
+    """After a batch is committed the recently viewed entries are recomputed at once, so the
+    next view (the wall's, an open page's) is served from the cache with the new value."""
+    with database.transaction() as s:
+        admin = staff(s, ADMIN)
+        ingest(s, admin, [row("CPI", "48", "2026-10", 3.0)], idempotency_key="warm-1")
+        s.info.pop("actor", None)
+    cache = service.DashboardCache()
+
+    def view() -> Any:
+        with database.reading() as db:
+            return show(db, admin, cache=cache)
+
+    assert widget(view(), "cpi")["value"] == 3.0
+    with database.transaction() as s:
+        ingest(s, admin, [row("CPI", "48", "2026-10", 3.5)], idempotency_key="warm-2")
+        s.info.pop("actor", None)
+    assert service.rewarm_after_write(cache, database) == 1
+    misses = cache.misses
+    assert widget(view(), "cpi")["value"] == 3.5  # the new value …
+    assert cache.misses == misses  # … from the cache
+    assert service.rewarm_after_write(cache, database) == 0  # nothing stale any more

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dieuhanh.core.db import utcnow
+from dieuhanh.core.db import Database, utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
@@ -75,6 +75,7 @@ __all__ = [
     "live",
     "open_dashboard",
     "record_delivery",
+    "rewarm_after_write",
     "save_playlist",
     "screen_items",
     "show_dashboard",
@@ -165,9 +166,10 @@ def show_dashboard(
     """Everything a dashboard page (or the wall) draws, for one unit and period; from
     ``cache`` while the data and the definition are unchanged (see ``dashboards.cache``).
 
-    ``widgets`` computes only those widgets (never cached): a page told by the live stream
-    that some indicators changed refreshes the widgets showing them in a tenth of the time
-    the whole dashboard takes, which keeps a write on screen within two seconds."""
+    ``widgets`` gives only those widgets (taken from the cache when the whole dashboard was
+    recomputed on write, else computed alone and not kept): a page told by the live stream
+    that some indicators changed refreshes the widgets showing them, which keeps a write on
+    screen within two seconds."""
     dashboard = open_dashboard(db=db, actor=actor, code=code, locale=locale)
     view = resolve_view(
         db=db,
@@ -181,12 +183,6 @@ def show_dashboard(
         today=today,
         hub=hub,
     )
-    if widgets is not None:
-        wanted = set(widgets)
-        only = [w for w in dashboard.widgets if w.id in wanted]
-        return dashboard_data(view, dashboard.model_copy(update={"widgets": only}))
-    if cache is None:
-        return dashboard_data(view, dashboard)
     key = (
         code,
         _definition_version(db, actor, dashboard),
@@ -196,12 +192,51 @@ def show_dashboard(
         actor.scope_unit_id,
         view.today,
     )
-    version = indicators.data_version(db)
+    version = indicators.data_version(db) if cache is not None else 0
+    if widgets is not None:
+        wanted = set(widgets)
+        kept = cache.get(key, version) if cache is not None else None
+        if kept is not None:  # recomputed on write: hand out the widgets asked for
+            board = kept.dashboard.model_copy(
+                update={"widgets": [w for w in kept.dashboard.widgets if w.id in wanted]}
+            )
+            part = [w for w in kept.widgets if w.id in wanted]
+            return refresh_feeds(
+                view, kept.model_copy(update={"widgets": part, "dashboard": board})
+            )
+        only = [w for w in dashboard.widgets if w.id in wanted]
+        return dashboard_data(view, dashboard.model_copy(update={"widgets": only}))
+    if cache is None:
+        return dashboard_data(view, dashboard)
     found = cache.get(key, version)
     if found is None:
         found = dashboard_data(view, dashboard)
-        cache.put(key, version, found)
+
+        def recipe(session: Session) -> DashboardData:
+            """The same view recomputed in another session (after a write)."""
+            board = open_dashboard(db=session, actor=actor, code=code, locale=locale)
+            again = resolve_view(
+                db=session,
+                actor=actor,
+                dashboard=board,
+                unit=unit,
+                period=period,
+                home_province=home_province,
+                locale=locale,
+                calendar=calendar,
+                today=today,
+                hub=hub,
+            )
+            return dashboard_data(again, board)
+
+        cache.put(key, version, found, recipe)
     return refresh_feeds(view, found)
+
+
+def rewarm_after_write(cache: DashboardCache, database: Database) -> int:
+    """After values were committed: recompute the dashboards people are looking at (see
+    ``dashboards.cache``); returns how many."""
+    return cache.rewarm(database.reading, indicators.data_version)
 
 
 def _definition_version(db: Session, actor: Actor, dashboard: DashboardOut) -> tuple[int, ...]:

@@ -268,7 +268,8 @@ def _write_batch(
         inserted=[(r[:5], r[6], r[7]) for r in new_rows],
         corrected=[r[:5] for r in corrections],
     )
-    versions.bump(db)
+    if new_rows or corrections:
+        versions.bump(db)  # what queries answer changed (a batch of unchanged rows: nothing)
     codes = {info.id: info.code for info in resolution.indicators.values()}
     errors, rule_warnings = rules.check_rules(
         db=db,
