@@ -113,7 +113,14 @@ def test_kpi_tiles_equal_the_indicator_engine(filled: Session, admin: Actor) -> 
     assert retail["value"] == value.ytd.value  # the tile shows the year to date
     assert retail["ytd"] == 19_500.0
     assert retail["value_text"] == "19.500"  # Vietnamese thousands separator
+    # a year-to-date tile compares with the year to date of October 2025 (only October
+    # 2025 is stored: 9,000), not with the month alone
+    assert retail["change"]["period"] == "2025-10"
     assert retail["change"]["previous"] == 9000.0
+    assert retail["change"]["absolute"] == 10_500.0
+    assert round(retail["change"]["percent"], 2) == 116.67
+    cpi_change = widget(data, "cpi")["change"]  # a month tile: the month against last year's
+    assert (cpi_change["previous"], round(cpi_change["absolute"], 2)) == (2.5, 0.75)
     assert retail["progress"]["target"] == 120_000
     assert [p["value"] for p in retail["sparkline"]][-2:] == [9500.0, 19_500.0]  # to date
     assert retail["link"] == "/indicators/RETAIL_SALES?unit=48&period=2026-10"

@@ -62,6 +62,8 @@ from dieuhanh.domains.units import service as units
 from dieuhanh.domains.units.schemas import UnitOut
 
 SPARK_MIN = 2
+Sparks = dict[tuple[str, bool, int], list[dict[str, Any]]]
+PER_YEAR = {"month": 12, "quarter": 4, "half": 2}  # periods back to the same one last year
 DATA_UNTIL = N_("data until %(day)s")
 NO_DATA_YET = N_("no data yet")
 NO_INDICATOR = N_("The indicator does not exist")
@@ -174,7 +176,7 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
         locale=view.locale,
     )
     items = {item.indicator.code: item for item in overview.items}
-    sparks = _sparklines(view, widgets, items)
+    sparks, last_year = _sparklines(view, widgets, items)
     out: dict[str, dict[str, Any]] = {}
     for widget in widgets:
         item = items.get(widget.indicator)
@@ -194,7 +196,11 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
             "measure_unit": ref.measure_unit,
             "ytd": item.ytd.value if item.ytd else None,
             "ytd_text": _text(item.ytd.value if item.ytd else None, ref.decimals, view.locale),
-            "change": item.change.model_dump(mode="json") if item.change else None,
+            "change": (
+                _ytd_change(item.ytd.value, last_year.get(widget.indicator))
+                if widget.ytd and item.ytd is not None and widget.indicator in last_year
+                else (item.change.model_dump(mode="json") if item.change else None)
+            ),
             "progress": progress,
             "colour": progress["colour"] if progress else "grey",
             "freshness": item.freshness,
@@ -215,8 +221,10 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
 
 def _sparklines(
     view: View, widgets: Sequence[KpiWidget], items: dict[str, Any]
-) -> dict[tuple[str, bool, int], list[dict[str, Any]]]:
-    """The tiles' sparklines, one engine call per (period, length, year to date) group."""
+) -> tuple[Sparks, dict[str, tuple[str, float | None]]]:
+    """The tiles' sparklines, one engine call per (period, length, year to date) group, and
+    for year-to-date tiles the year to date of the same period last year (read in the same
+    call: the series just reaches one year further back)."""
     groups: dict[tuple[str, bool, int], list[str]] = {}
     for widget in widgets:
         item = items.get(widget.indicator)
@@ -224,25 +232,48 @@ def _sparklines(
             continue
         groups.setdefault((item.period, widget.ytd, widget.sparkline), []).append(widget.indicator)
     out: dict[tuple[str, bool, int], list[dict[str, Any]]] = {}
+    last_year: dict[str, tuple[str, float | None]] = {}
     for (period, ytd, length), codes in groups.items():
         end = Period.parse(period)
+        back = PER_YEAR.get(end.type.value, 0) if ytd else 0
+        span = max(length, back + 1)
         found = indicators.series_many(
             db=view.db,
             actor=view.actor,
             codes=codes,
             unit=view.unit.code,
             period_type=end.type.value,
-            start=str(end.shift(-(length - 1))),
+            start=str(end.shift(-(span - 1))),
             end=str(end),
             hierarchy=view.hierarchy,
             ytd=ytd,
             locale=view.locale,
         )
         for code, series in found.items():
-            out[(code, ytd, length)] = [
+            points = [
                 {"period": p.period, "label": p.label, "value": p.value} for p in series.points
             ]
-    return out
+            out[(code, ytd, length)] = points[-length:]
+            if back and len(series.points) > back:
+                earlier = series.points[-(back + 1)]
+                last_year[code] = (earlier.period, earlier.value)
+    return out, last_year
+
+
+def _ytd_change(value: float | None, earlier: tuple[str, float | None] | None) -> Any:
+    """Year to date against the year to date of the same period last year."""
+    if earlier is None:
+        return None
+    period, previous = earlier
+    if value is None or previous is None:
+        return {"period": period, "previous": previous, "absolute": None, "percent": None}
+    percent = (value - previous) / abs(previous) * 100 if previous else None
+    return {
+        "period": period,
+        "previous": previous,
+        "absolute": value - previous,
+        "percent": percent,
+    }
 
 
 def _timeseries(view: View, widget: TimeSeriesWidget, period_type: str) -> dict[str, Any]:
