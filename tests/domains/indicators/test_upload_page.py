@@ -17,7 +17,7 @@ from dieuhanh.core.db import Database
 from dieuhanh.domains.indicators import service
 from dieuhanh.domains.indicators.ingest_validate import CADENCE_TYPES
 from dieuhanh.domains.indicators.models import IngestionBatch, Observation
-from dieuhanh.domains.indicators.pages_detail import STORED_TYPES
+from dieuhanh.domains.indicators.pages_detail_view import STORED_TYPES
 from tests.fixtures.auth import CITIZEN, OPERATOR01, OPERATOR48, ClientFactory
 from tests.fixtures.indicators import make_indicator
 

@@ -32,7 +32,7 @@ from dieuhanh.domains.dashboards.catalog import (
     sync_pack_dashboards,
     update_dashboard,
 )
-from dieuhanh.domains.dashboards.data import View, dashboard_data, refresh_feeds, resolve_view
+from dieuhanh.domains.dashboards.data import dashboard_data, refresh_feeds
 from dieuhanh.domains.dashboards.live import LiveHub
 from dieuhanh.domains.dashboards.playlists import (
     get_playlist,
@@ -49,6 +49,7 @@ from dieuhanh.domains.dashboards.schemas import (
     TimeSeriesWidget,
     WidgetData,
 )
+from dieuhanh.domains.dashboards.view import View, resolve_view
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.units import service as units
 

@@ -44,7 +44,7 @@ from dieuhanh.core.periods import Period, label, parse
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import service
 from dieuhanh.domains.indicators.pages_catalog import CATALOG_LIMIT
-from dieuhanh.domains.indicators.pages_detail import CODE_PATH, READ, STORED_TYPES
+from dieuhanh.domains.indicators.pages_detail_view import CODE_PATH, READ, STORED_TYPES
 from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.indicators.schemas_ingest import MAX_ROWS, BatchOut, RevisionOut
 from dieuhanh.domains.units import service as units

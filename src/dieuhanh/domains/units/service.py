@@ -12,7 +12,6 @@ from dieuhanh.domains.units.agencies import create_agency
 from dieuhanh.domains.units.loader import LoadReport, load_reference_data
 from dieuhanh.domains.units.queries import (
     ancestors,
-    ancestry_select,
     boundary,
     child_boundaries,
     children,
@@ -20,18 +19,21 @@ from dieuhanh.domains.units.queries import (
     get_unit_by_id,
     has_child_geometry,
     home_summary,
-    id_runs,
     is_within,
-    level_in,
-    level_rank,
     predecessors,
     resolve_hierarchy,
-    rollup_map,
     scope_ids,
     search_units,
     subtree_ids_select,
     successors,
     units_by_ids,
+)
+from dieuhanh.domains.units.queries_rollup import (
+    ancestry_select,
+    id_runs,
+    level_in,
+    level_rank,
+    rollup_map,
 )
 from dieuhanh.domains.units.reference import (
     AGENCY_KINDS,
