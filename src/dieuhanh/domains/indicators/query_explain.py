@@ -117,7 +117,8 @@ def explain_value(
         db, targets=[target], hierarchy=hierarchy, report_level=indicator.report_level
     )
     crossing = any(in_other_era(hierarchy, c.start) for c in children)
-    mapping = db.execute(map_select(plan, crossing=crossing)).all()
+    unit_map = map_select(plan, crossing=crossing)
+    mapping = db.execute(unit_map.statement, unit_map.params).all()
     observations = _observations(db, indicator, source, children, {m[0] for m in mapping}, disagg)
     names = units.units_by_ids(
         db=db, unit_ids={m[1] for m in mapping} | {o.unit_id for o in observations} | {target.id}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -29,22 +30,24 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    String,
     and_,
+    bindparam,
     case,
-    column,
     exists,
     func,
     literal,
     or_,
     select,
-    values,
 )
 from sqlalchemy.orm import Session
 
+from dieuhanh.core.sql_rows import rows_params, rows_template
 from dieuhanh.domains.indicators.query_units import (
     MAX_IN_LIST,
     MAX_SEEKS,
     OBS,
+    RUN_COLUMNS,
     AggRow,
     Batch,
     Run,
@@ -71,15 +74,33 @@ def other_map_has_data(db: Session, batch: Batch, plan: UnitPlan, starts: Sequen
     runs = units.id_runs(db=db, hierarchy=other_hierarchy(plan.hierarchy))
     if not runs:
         return False
+    params: dict[str, Any] = {
+        "om_ids": list(batch.indicator_ids),
+        "om_starts": crossing,
+        "om_disagg": batch.disagg,
+    }
+    for n, (first, last) in enumerate(runs):
+        params |= {f"om_lo_{n}": first, f"om_hi_{n}": last}
+    return bool(db.scalar(_probe_statement(batch.source.value, len(runs)), params))
+
+
+@lru_cache(maxsize=64)
+def _probe_statement(source: str, runs: int) -> Select[Any]:
+    """Built once per shape, the ids, periods and ranges bound when it runs (building a
+    statement costs more than running this one)."""
     o = OBS.alias("o")
-    probe = exists().where(
-        o.c.indicator_id.in_(list(batch.indicator_ids)),
-        o.c.period_type == batch.source.value,
-        o.c.period_start.in_(crossing),
-        or_(*(o.c.unit_id.between(first, last) for first, last in runs)),
-        o.c.disagg == batch.disagg,
+    ranges = (
+        o.c.unit_id.between(bindparam(f"om_lo_{n}", type_=Integer()), bindparam(f"om_hi_{n}"))
+        for n in range(runs)
     )
-    return bool(db.scalar(select(probe)))
+    probe = exists().where(
+        o.c.indicator_id.in_(bindparam("om_ids", expanding=True, type_=Integer())),
+        o.c.period_type == source,
+        o.c.period_start.in_(bindparam("om_starts", expanding=True, type_=Date())),
+        or_(*ranges),
+        o.c.disagg == bindparam("om_disagg", type_=String()),
+    )
+    return select(probe)
 
 
 def usable(batch: Batch, slots: Sequence[Slot]) -> bool:
@@ -104,50 +125,57 @@ def aggregate_runs(
     """The cells by range aggregates, or ``None`` when there are too many runs for it."""
     if len(runs) * len(batch.indicator_ids) * len(slots) > MAX_SEEKS or not runs:
         return None
-    rng = (
-        values(
-            column("t", Integer),
-            column("own", Integer),
-            column("lo", Integer),
-            column("hi", Integer),
-            name="rng",
-        )
-        .data([(r.target_id, r.own, r.lo, r.hi) for r in runs])
-        .cte("rng")
-    )
     single = all(slot.direct for slot in slots)
-    cells = (
-        values(column("i", Integer), column("k", Integer), column("c", Date), name="sl")
-        .data([(i, slot.key, slot.children[0]) for i in batch.indicator_ids for slot in slots])
-        .cte("sl")
+    cells = [(i, slot.key, slot.children[0]) for i in batch.indicator_ids for slot in slots]
+    children = [] if single else [(slot.key, c) for slot in slots for c in slot.children]
+    statement = _runs_statement(
+        batch.agg_units, batch.source.value, len(runs), len(cells), len(children)
     )
+    params = {
+        **rows_params("rng", [(r.target_id, r.own, r.lo, r.hi) for r in runs]),
+        **rows_params("sl", cells),
+        **rows_params("ch", children),
+        "fast_disagg": batch.disagg,
+    }
+    children_of = {slot.key: slot.children for slot in slots}
+    rows = [
+        (*row[:6], row[6] if row[6] is not None else children_of[row[3]][0])
+        for row in db.execute(statement, params).all()
+    ]
+    return _combine(batch, rows)
+
+
+@lru_cache(maxsize=256)
+def _runs_statement(
+    agg_units: str, source: str, runs: int, cells: int, children: int
+) -> Select[Any]:
+    """The range-aggregate statement for one shape (``children`` 0: every slot is one
+    stored period), built once and kept: the rows are bound when it runs."""
+    rng = rows_template("rng", RUN_COLUMNS, runs)
+    table = rows_template("sl", (("i", Integer()), ("k", Integer()), ("c", Date())), cells)
     o = OBS.alias("o")
-    if single:
-        period: ColumnElement[bool] = o.c.period_start == cells.c.c
+    if not children:
+        period: ColumnElement[bool] = o.c.period_start == table.c.c
     else:
-        children = (
-            values(column("k", Integer), column("c", Date), name="ch")
-            .data([(slot.key, child) for slot in slots for child in slot.children])
-            .cte("ch")
-        )
+        child = rows_template("ch", (("k", Integer()), ("c", Date())), children)
         # periods as an IN list, not a range: each one is then an ordered seek on the key
         # (indicator, type, period, unit between lo and hi), not a scan of every unit
         period = o.c.period_start.in_(
-            select(children.c.c).where(children.c.k == cells.c.k).correlate_except(children)
+            select(child.c.c).where(child.c.k == table.c.k).correlate_except(child)
         )
     inside = and_(
-        o.c.indicator_id == cells.c.i,
-        o.c.period_type == batch.source.value,
+        o.c.indicator_id == table.c.i,
+        o.c.period_type == source,
         period,
         o.c.unit_id.between(rng.c.lo, rng.c.hi),
-        o.c.disagg == batch.disagg,
+        o.c.disagg == bindparam("fast_disagg", type_=String()),
     )
     provisional = func.max(case((o.c.status == "p", 1), else_=0))
 
     def per_cell(expression: ColumnElement[Any]) -> Any:
         return select(expression).where(inside).correlate_except(o).scalar_subquery()
 
-    if single:
+    if not children:
         # one row per unit: the count is the units reported, each with its one period
         stats = per_cell(func.count() * PACK + case((func.count() > 0, 10), else_=0) + provisional)
         latest: Any = literal(None)
@@ -169,21 +197,15 @@ def aggregate_runs(
             .scalar_subquery()
         )
         latest = per_cell(func.max(o.c.period_start))
-    statement: Select[Any] = select(
+    return select(
         rng.c.t,
         rng.c.own,
-        cells.c.i,
-        cells.c.k,
-        per_cell(_value(batch.agg_units, o.c.value)),
+        table.c.i,
+        table.c.k,
+        per_cell(_value(agg_units, o.c.value)),
         stats,
         latest,
-    ).select_from(rng.join(cells, literal(True)))
-    children_of = {slot.key: slot.children for slot in slots}
-    rows = [
-        (*row[:6], row[6] if row[6] is not None else children_of[row[3]][0])
-        for row in db.execute(statement).all()
-    ]
-    return _combine(batch, rows)
+    ).select_from(rng.join(table, literal(True)))
 
 
 def _combine(batch: Batch, rows: Sequence[Any]) -> list[AggRow]:

@@ -36,6 +36,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -44,23 +45,24 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Select,
+    String,
+    bindparam,
     case,
-    column,
     exists,
     func,
     literal,
     select,
     text,
     union_all,
-    values,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Join
 
 from dieuhanh.core.periods import PeriodType
+from dieuhanh.core.sql_rows import rows_params, rows_template
 from dieuhanh.domains.indicators.models import Observation
-from dieuhanh.domains.indicators.remap import UnitPlan, in_other_era, map_select
+from dieuhanh.domains.indicators.remap import MapSelect, UnitPlan, in_other_era, map_select
 
 # Point look-ups beat a range scan when the targets hold few reporting units (measured:
 # a look-up costs ~10 scanned rows; a province has ~100 communes of the country's 3,321).
@@ -68,6 +70,8 @@ POINT_LOOKUP_UNITS = 400
 MAX_IN_LIST = 1000
 
 OBS = Observation.__table__
+# a target's own units as ranges of ids (see ``Run``)
+RUN_COLUMNS = (("t", Integer()), ("own", Integer()), ("lo", Integer()), ("hi", Integer()))
 
 
 # --- join order on SQLite -------------------------------------------------------------------
@@ -180,7 +184,14 @@ class Run:
 def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
     """The plan's direct (not re-mapped) units as runs of consecutive ids per target,
     found in the database (gaps and islands: id minus its rank is constant along a run)."""
-    mapping = map_select(plan, crossing=False).subquery("direct_map")
+    unit_map = map_select(plan, crossing=False)
+    rows = db.execute(_runs_statement(unit_map.statement), unit_map.params)
+    return [Run(int(t), int(own), int(lo), int(hi)) for t, own, lo, hi in rows]
+
+
+@lru_cache(maxsize=256)
+def _runs_statement(unit_map: MapSelect) -> Select[Any]:
+    mapping = unit_map.subquery("direct_map")
     ranked = select(
         mapping.c.target_id,
         mapping.c.own,
@@ -192,22 +203,34 @@ def direct_runs(db: Session, plan: UnitPlan) -> list[Run]:
             )
         ).label("island"),
     ).subquery("ranked")
-    rows = db.execute(
-        select(
-            ranked.c.target_id, ranked.c.own, func.min(ranked.c.src_id), func.max(ranked.c.src_id)
-        ).group_by(ranked.c.target_id, ranked.c.own, ranked.c.island)
-    )
-    return [Run(int(t), int(own), int(lo), int(hi)) for t, own, lo, hi in rows]
+    return select(
+        ranked.c.target_id, ranked.c.own, func.min(ranked.c.src_id), func.max(ranked.c.src_id)
+    ).group_by(ranked.c.target_id, ranked.c.own, ranked.c.island)
 
 
-def _indicator_filter(column_: Any, ids: Sequence[int]) -> ColumnElement[bool]:
-    return column_ == ids[0] if len(ids) == 1 else column_.in_(list(ids))  # type: ignore[no-any-return]
+def _indicator_filter(column_: Any, single: bool) -> ColumnElement[bool]:
+    """``= :agg_id`` for one indicator (a better plan than a one-item list), else a list."""
+    if single:
+        return column_ == bindparam("agg_id", type_=Integer())  # type: ignore[no-any-return]
+    return column_.in_(bindparam("agg_ids", expanding=True, type_=Integer()))  # type: ignore[no-any-return]
 
 
-def _period_filter(column_: Any, starts: Sequence[date]) -> ColumnElement[bool]:
-    if len(starts) <= MAX_IN_LIST:
-        return column_.in_(list(starts))  # type: ignore[no-any-return]
-    return column_.between(min(starts), max(starts))  # type: ignore[no-any-return]
+def _indicator_params(ids: Sequence[int]) -> dict[str, Any]:
+    return {"agg_id": ids[0]} if len(ids) == 1 else {"agg_ids": list(ids)}
+
+
+def _period_filter(column_: Any, name: str, as_range: bool) -> ColumnElement[bool]:
+    """The stored periods ``name``: an IN list, or their range when the list is too long."""
+    if as_range:
+        low, high = bindparam(f"{name}_lo", type_=Date()), bindparam(f"{name}_hi", type_=Date())
+        return column_.between(low, high)  # type: ignore[no-any-return]
+    return column_.in_(bindparam(name, expanding=True, type_=Date()))  # type: ignore[no-any-return]
+
+
+def _period_params(name: str, starts: Sequence[date]) -> dict[str, Any]:
+    if len(starts) > MAX_IN_LIST:
+        return {f"{name}_lo": min(starts), f"{name}_hi": max(starts)}
+    return {name: list(starts)}
 
 
 def _units_value(operator: str, value: Any, weight: Any) -> ColumnElement[Any]:
@@ -250,40 +273,40 @@ def _across_value(operator: str, value: Any) -> ColumnElement[Any]:
     return case((func.count(value) == 1, func.max(value)), else_=None)  # none
 
 
-def _stage1(
-    batch: Batch,
-    plan: UnitPlan,
-    slots: Sequence[Slot],
-    runs: Sequence[Run] | None,
-    crossing: bool,
-) -> FromClause | None:
+@dataclass(frozen=True)
+class _Shape:
+    """What a batch's statement looks like, apart from the values it runs with: statements
+    are built once per shape and kept (building one costs more than running it), the ids,
+    periods and ranges being bound when it runs (see :func:`_params`)."""
+
+    agg_units: str
+    agg_time: str
+    source: str
+    single: bool  # one indicator
+    unit_map: tuple[object, ...]  # the unit map's shape (see ``remap.map_select``)
+    runs: int  # rows of the run table; 0: join the unit map
+    point_lookup: bool  # few reporting units: look each one up rather than scan
+    children_range: bool  # too many stored periods for a list: their range
+    crossing: bool  # some periods are in the other map's era
+    crossing_range: bool
+    pairs: int  # rows of the period table; 0: every slot is one stored period of its own
+    per_unit: bool
+
+
+def _stage1(shape: _Shape, unit_map: MapSelect) -> FromClause:
     """Per (target, reporting unit, own?, indicator, stored period): one value."""
-    children = sorted({c for slot in slots for c in slot.children})
-    if not children or not plan.targets:
-        return None
-    crossing_starts = [c for c in children if crossing and in_other_era(plan.hierarchy, c)]
-    umap = map_select(plan, crossing=bool(crossing_starts)).cte("umap").prefix_with("MATERIALIZED")
-    ids = batch.indicator_ids
+    umap = unit_map.cte("umap").prefix_with("MATERIALIZED")
     o = OBS.alias("o")
+    disagg = bindparam("agg_disagg", type_=String())
     filters = [
-        _indicator_filter(o.c.indicator_id, ids),
-        o.c.period_type == batch.source.value,
-        _period_filter(o.c.period_start, children),
-        o.c.disagg == batch.disagg,
+        _indicator_filter(o.c.indicator_id, shape.single),
+        o.c.period_type == shape.source,
+        _period_filter(o.c.period_start, "agg_children", shape.children_range),
+        o.c.disagg == disagg,
     ]
-    if runs and len(runs) * len(ids) * len(children) <= MAX_SEEKS:
+    if shape.runs:
         # a unit's own values: ordered ranges of ids, the unit being the row's own
-        rng = (
-            values(
-                column("t", Integer),
-                column("own", Integer),
-                column("lo", Integer),
-                column("hi", Integer),
-                name="rng",
-            )
-            .data([(r.target_id, r.own, r.lo, r.hi) for r in runs])
-            .cte("rng")
-        )
+        rng = rows_template("rng", RUN_COLUMNS, shape.runs)
         direct = (
             select(
                 rng.c.t.label("t"),
@@ -299,7 +322,7 @@ def _stage1(
             .where(*filters)
         )
     else:
-        if plan.source_units <= POINT_LOOKUP_UNITS:
+        if shape.point_lookup:
             joined: Join = PrimaryKeyLookup(umap, o, o.c.unit_id == umap.c.src_id)
         else:
             joined = OrderedJoin(o, umap, umap.c.src_id == o.c.unit_id)
@@ -317,44 +340,46 @@ def _stage1(
             .select_from(joined)
             .where(*filters, umap.c.remapped == 0)
         )
-    if not crossing_starts:
+    if not shape.crossing:
         return direct.subquery("v")
     x = OBS.alias("x")
     stored = OBS.alias("stored")
     own_value = exists().where(
         stored.c.indicator_id == x.c.indicator_id,
-        stored.c.period_type == batch.source.value,
+        stored.c.period_type == shape.source,
         stored.c.period_start == x.c.period_start,
         stored.c.unit_id == umap.c.unit_id,
-        stored.c.disagg == batch.disagg,
+        stored.c.disagg == disagg,
     )
     keys = (umap.c.target_id, umap.c.unit_id, umap.c.own, x.c.indicator_id, x.c.period_start)
     crossed = (
         select(
             *keys,
-            _units_value(batch.agg_units, x.c.value, umap.c.weight),
+            _units_value(shape.agg_units, x.c.value, umap.c.weight),
             func.max(x.c.status),
             literal(1),
         )
         .select_from(UnitIndexLookup(umap, x, x.c.unit_id == umap.c.src_id))
         .where(
             umap.c.remapped == 1,
-            _indicator_filter(x.c.indicator_id, ids),
-            x.c.period_type == batch.source.value,
+            _indicator_filter(x.c.indicator_id, shape.single),
+            x.c.period_type == shape.source,
             # one range seek per unit; the exact periods are kept after grouping (an IN list
             # here would be one index seek per unit and period: 10,000 units × 44 months)
-            x.c.period_start.between(min(crossing_starts), max(crossing_starts)),
-            x.c.disagg == batch.disagg,
+            x.c.period_start.between(
+                bindparam("cross_lo", type_=Date()), bindparam("cross_hi", type_=Date())
+            ),
+            x.c.disagg == disagg,
         )
         .group_by(*keys)
-        .having(~own_value, _period_filter(x.c.period_start, crossing_starts))
+        .having(~own_value, _period_filter(x.c.period_start, "cross", shape.crossing_range))
     )
     return union_all(direct, crossed).subquery("v")
 
 
-def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
+def _stage2(shape: _Shape, v: FromClause) -> FromClause:
     """Per (target, unit, own?, indicator, slot): over time."""
-    if _one_to_one(slots):
+    if not shape.pairs:
         return select(
             v.c.t,
             v.c.r,
@@ -367,13 +392,12 @@ def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
             v.c.s,
             v.c.rm,
         ).subquery("tv")
-    pairs = [(child, slot.key) for slot in slots for child in slot.children]
     # a CTE: SQLite does not take ``(VALUES …) AS pm (child, k)`` in FROM
-    pm = values(column("child", Date), column("k", Integer), name="pm").data(pairs).cte("pm")
+    pm = rows_template("pm", (("child", Date()), ("k", Integer())), shape.pairs)
     base = v.join(pm, pm.c.child == v.c.p)
     keys = (v.c.t, v.c.r, v.c.own, v.c.i, pm.c.k)
-    if batch.agg_time in ("last", "first"):
-        order = v.c.p.desc() if batch.agg_time == "last" else v.c.p.asc()
+    if shape.agg_time in ("last", "first"):
+        order = v.c.p.desc() if shape.agg_time == "last" else v.c.p.asc()
         ranked = (
             select(
                 *keys,
@@ -390,7 +414,7 @@ def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
         return (
             select(
                 *rk,
-                _time_value(batch.agg_time, ranked.c.v, ranked.c.rank).label("v"),
+                _time_value(shape.agg_time, ranked.c.v, ranked.c.rank).label("v"),
                 func.count().label("n"),
                 func.max(ranked.c.p).label("last"),
                 func.max(ranked.c.s).label("s"),
@@ -402,7 +426,7 @@ def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
     return (
         select(
             *keys,
-            _time_value(batch.agg_time, v.c.v, None).label("v"),
+            _time_value(shape.agg_time, v.c.v, None).label("v"),
             func.count().label("n"),
             func.max(v.c.p).label("last"),
             func.max(v.c.s).label("s"),
@@ -414,11 +438,11 @@ def _stage2(batch: Batch, v: FromClause, slots: Sequence[Slot]) -> FromClause:
     )
 
 
-def _stage3(batch: Batch, tv: FromClause) -> Select[Any]:
+def _stage3(shape: _Shape, tv: FromClause) -> Select[Any]:
     keys = (tv.c.t, tv.c.own, tv.c.i, tv.c.k)
     return select(
         *keys,
-        _across_value(batch.agg_units, tv.c.v).label("v"),
+        _across_value(shape.agg_units, tv.c.v).label("v"),
         func.count(tv.c.v).label("reported"),
         func.max(tv.c.n).label("periods"),
         func.max(tv.c.last).label("last"),
@@ -426,6 +450,16 @@ def _stage3(batch: Batch, tv: FromClause) -> Select[Any]:
         func.max(tv.c.s).label("s"),
         func.max(tv.c.rm).label("rm"),
     ).group_by(*keys)
+
+
+@lru_cache(maxsize=512)
+def _statement(shape: _Shape, unit_map: MapSelect) -> Select[Any]:
+    tv = _stage2(shape, _stage1(shape, unit_map))
+    if shape.per_unit:
+        return select(
+            tv.c.t, tv.c.own, tv.c.i, tv.c.k, tv.c.v, tv.c.n, tv.c.last, tv.c.s, tv.c.rm, tv.c.r
+        )
+    return _stage3(shape, tv)
 
 
 def aggregate(
@@ -441,11 +475,44 @@ def aggregate(
     """Stages 1–3 (or 1–2 with ``per_unit``: one row per reporting unit, for weighted
     averages and explanations). ``runs`` (SQLite) read a target's units as key ranges;
     ``crossing=False`` says the other map has no data for these periods (leave it out)."""
-    v = _stage1(batch, plan, slots, runs, crossing)
-    if v is None:
+    children = sorted({c for slot in slots for c in slot.children})
+    if not children or not plan.targets:
         return []
-    with _planner(db, scan=plan.source_units > POINT_LOOKUP_UNITS):
-        return _run(db, batch, slots, v, per_unit=per_unit)
+    crossing_starts = [c for c in children if crossing and in_other_era(plan.hierarchy, c)]
+    unit_map = map_select(plan, crossing=bool(crossing_starts))
+    ids = batch.indicator_ids
+    use_runs = bool(runs) and len(runs or ()) * len(ids) * len(children) <= MAX_SEEKS
+    pairs = [] if _one_to_one(slots) else [(c, slot.key) for slot in slots for c in slot.children]
+    shape = _Shape(
+        agg_units=batch.agg_units,
+        agg_time=batch.agg_time,
+        source=batch.source.value,
+        single=len(ids) == 1,
+        unit_map=unit_map.shape,
+        runs=len(runs or ()) if use_runs else 0,
+        point_lookup=plan.source_units <= POINT_LOOKUP_UNITS,
+        children_range=len(children) > MAX_IN_LIST,
+        crossing=bool(crossing_starts),
+        crossing_range=len(crossing_starts) > MAX_IN_LIST,
+        pairs=len(pairs),
+        per_unit=per_unit,
+    )
+    params: dict[str, Any] = {
+        **unit_map.params,
+        **_indicator_params(ids),
+        **_period_params("agg_children", children),
+        "agg_disagg": batch.disagg,
+    }
+    if use_runs:
+        params |= rows_params("rng", [(r.target_id, r.own, r.lo, r.hi) for r in runs or ()])
+    if crossing_starts:
+        params |= {"cross_lo": min(crossing_starts), "cross_hi": max(crossing_starts)}
+        params |= _period_params("cross", crossing_starts)
+    if pairs:
+        params |= rows_params("pm", pairs)
+    statement = _statement(shape, unit_map.statement)
+    with _planner(db, scan=not shape.point_lookup):
+        return _run(db, statement, params, slots, per_unit=per_unit)
 
 
 @contextlib.contextmanager
@@ -470,9 +537,13 @@ def _planner(db: Session, *, scan: bool) -> Iterator[None]:
 
 
 def _run(
-    db: Session, batch: Batch, slots: Sequence[Slot], v: FromClause, *, per_unit: bool
+    db: Session,
+    statement: Select[Any],
+    params: dict[str, Any],
+    slots: Sequence[Slot],
+    *,
+    per_unit: bool,
 ) -> list[AggRow]:
-    tv = _stage2(batch, v, slots)
     # with no period table the key is the stored period's start: map it to its slot
     by_start = {slot.children[0]: slot.key for slot in slots} if _one_to_one(slots) else None
 
@@ -480,9 +551,6 @@ def _run(
         return by_start[key] if by_start is not None else int(key)
 
     if per_unit:
-        statement: Select[Any] = select(
-            tv.c.t, tv.c.own, tv.c.i, tv.c.k, tv.c.v, tv.c.n, tv.c.last, tv.c.s, tv.c.rm, tv.c.r
-        )
         return [
             AggRow(
                 target_id=row[0],
@@ -498,7 +566,7 @@ def _run(
                 remapped=bool(row[8]),
                 unit_id=row[9],
             )
-            for row in db.execute(statement)
+            for row in db.execute(statement, params)
         ]
     return [
         AggRow(
@@ -514,7 +582,7 @@ def _run(
             provisional=row[9] == "p",
             remapped=bool(row[10]),
         )
-        for row in db.execute(_stage3(batch, tv))
+        for row in db.execute(statement, params)
     ]
 
 
@@ -531,16 +599,28 @@ def latest_present(
     ``ix_observations_unit`` (a correlated ``max``), so the cost does not grow with history."""
     if not plan.targets or not indicator_ids:
         return {}
-    umap = map_select(plan, crossing=False).cte("umap").prefix_with("MATERIALIZED")
-    ids = values(column("i", Integer), name="ids").data([(i,) for i in indicator_ids]).cte("ids")
+    unit_map = map_select(plan, crossing=False)
+    statement = _latest_statement(unit_map.statement, source.value, len(indicator_ids))
+    params = {
+        **unit_map.params,
+        **rows_params("ids", [(i,) for i in indicator_ids]),
+        "latest_disagg": disagg,
+    }
+    return {(row[0], row[1]): row[2] for row in db.execute(statement, params) if row[2] is not None}
+
+
+@lru_cache(maxsize=128)
+def _latest_statement(unit_map: MapSelect, source: str, count: int) -> Select[Any]:
+    umap = unit_map.cte("umap").prefix_with("MATERIALIZED")
+    ids = rows_template("ids", (("i", Integer()),), count)
     o = OBS.alias("o")
     newest = (
         select(func.max(o.c.period_start))
         .where(
             o.c.unit_id == umap.c.src_id,
             o.c.indicator_id == ids.c.i,
-            o.c.period_type == source.value,
-            o.c.disagg == disagg,
+            o.c.period_type == source,
+            o.c.disagg == bindparam("latest_disagg", type_=String()),
         )
         .correlate_except(o)
         .scalar_subquery()
@@ -550,7 +630,6 @@ def latest_present(
         .select_from(umap.join(ids, literal(True)))
         .subquery("per_unit")
     )
-    statement = select(per_unit.c.i, per_unit.c.t, func.max(per_unit.c.latest)).group_by(
+    return select(per_unit.c.i, per_unit.c.t, func.max(per_unit.c.latest)).group_by(
         per_unit.c.i, per_unit.c.t
     )
-    return {(row[0], row[1]): row[2] for row in db.execute(statement) if row[2] is not None}

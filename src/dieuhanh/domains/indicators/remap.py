@@ -30,7 +30,16 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from dieuhanh.core.db import read_cache
@@ -113,52 +122,69 @@ def _plan_units(
     ids = [t.id for t in targets if LEVEL_RANK.get(t.level, 99) <= LEVEL_RANK[level]]
     if not ids:
         return plan
-    mapping = units.rollup_map(target_ids=ids, hierarchy=hierarchy, level=report_level).subquery()
-    counts = db.execute(
-        select(mapping.c.target_id, func.count())
-        .where(mapping.c.remapped == 0)
-        .group_by(mapping.c.target_id)
-    )
+    counts = db.execute(_counts_statement(hierarchy, report_level), {"plan_ids": ids})
     expected = {row[0]: int(row[1]) for row in counts}
     return UnitPlan(hierarchy, report_level, level, tuple(targets), expected)
 
 
-def map_select(plan: UnitPlan, *, crossing: bool) -> MapSelect:
+@dataclass(frozen=True)
+class UnitMap:
+    """The unit map of a plan: a statement kept per shape and the ids it runs with."""
+
+    statement: MapSelect
+    params: dict[str, Any]
+    shape: tuple[object, ...]
+
+
+@lru_cache(maxsize=64)
+def _counts_statement(hierarchy: str, report_level: str) -> Select[Any]:
+    """Reporting units per target (the ids bound when it runs: see :func:`map_select`)."""
+    ids = bindparam("plan_ids", expanding=True, type_=Integer())
+    mapping = units.rollup_map(target_ids=ids, hierarchy=hierarchy, level=report_level).subquery()
+    return (
+        select(mapping.c.target_id, func.count())
+        .where(mapping.c.remapped == 0)
+        .group_by(mapping.c.target_id)
+    )
+
+
+def map_select(plan: UnitPlan, *, crossing: bool) -> UnitMap:
     """``(src_id, unit_id, target_id, weight, remapped, own)`` for every target of the plan.
 
     ``own`` 1 rows carry a target's own values (and its counterparts' across the reform)
     for targets that are not reporting units themselves. Without ``crossing`` the other
     map's rows are left out (the periods asked for are all in the query map's own era).
-    The statement depends only on ids and levels, so it is built once per shape (building
-    it costs more than running it on a dashboard's small requests).
+    The statement depends only on the hierarchy, the levels and which groups of targets
+    exist, so it is built once per shape and the target ids are bound when it runs
+    (building it costs more than running it on a dashboard's small requests, and a
+    drill-down to a unit nobody opened yet then reuses the statements of its neighbours).
     """
-    report_ids = tuple(t for t in plan.target_ids if t in plan.expected)
-    own_groups = tuple(
-        (level, tuple(t.id for t in plan.own_targets if t.level == level))
-        for level in sorted({t.level for t in plan.own_targets})
-    )
-    return _map_select(plan.hierarchy, plan.report_level, report_ids, own_groups, crossing)
+    report_ids = [t for t in plan.target_ids if t in plan.expected]
+    levels = sorted({t.level for t in plan.own_targets})
+    params: dict[str, Any] = {"map_report": report_ids} if report_ids else {}
+    for level in levels:
+        params[f"map_own_{level}"] = [t.id for t in plan.own_targets if t.level == level]
+    shape = (plan.hierarchy, plan.report_level, bool(report_ids), tuple(levels), crossing)
+    return UnitMap(_map_select(*shape), params, shape)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=256)
 def _map_select(
     hierarchy: str,
     report_level: str,
-    report_ids: tuple[int, ...],
-    own_groups: tuple[tuple[str, tuple[int, ...]], ...],
+    has_report: bool,
+    own_levels: tuple[str, ...],
     crossing: bool,
 ) -> MapSelect:
     parts: list[MapSelect] = []
-    if report_ids:
-        mapping = units.rollup_map(
-            target_ids=list(report_ids), hierarchy=hierarchy, level=report_level
-        ).subquery("report_map")
-        parts.append(_columns(mapping, own=0, crossing=crossing))
-    for level, ids in own_groups:
-        mapping = units.rollup_map(target_ids=list(ids), hierarchy=hierarchy, level=level).subquery(
-            f"own_map_{level}"
-        )
-        parts.append(_columns(mapping, own=1, crossing=crossing))
+    if has_report:
+        ids = bindparam("map_report", expanding=True, type_=Integer())
+        mapping = units.rollup_map(target_ids=ids, hierarchy=hierarchy, level=report_level)
+        parts.append(_columns(mapping.subquery("report_map"), own=0, crossing=crossing))
+    for level in own_levels:
+        ids = bindparam(f"map_own_{level}", expanding=True, type_=Integer())
+        mapping = units.rollup_map(target_ids=ids, hierarchy=hierarchy, level=level)
+        parts.append(_columns(mapping.subquery(f"own_map_{level}"), own=1, crossing=crossing))
     if not parts:
         return _columns(None, own=0, crossing=False)
     if len(parts) == 1:

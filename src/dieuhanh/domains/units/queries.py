@@ -136,10 +136,19 @@ def get_unit(
 
 
 def get_unit_by_id(*, db: Session, unit_id: int) -> UnitOut:
+    """One unit by id (remembered for a read session: an indicator list names its owner
+    agency for every indicator, and a dashboard lists indicators several times)."""
+    cache = read_cache(db, "units.by_id")
+    if cache is not None and unit_id in cache:
+        found: UnitOut = cache[unit_id]
+        return found
     row = db.execute(_select_units().where(Unit.id == unit_id)).first()
     if row is None:
         raise ProblemError("unit_not_found", detail=f"no unit with id {unit_id}")
-    return _out(row)
+    unit = _out(row)
+    if cache is not None:
+        cache[unit_id] = unit
+    return unit
 
 
 # --- lists -----------------------------------------------------------------------------------

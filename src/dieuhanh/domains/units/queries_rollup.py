@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select, union_all
+from sqlalchemy import BindParameter, Select, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from dieuhanh.core.db import read_cache
@@ -35,7 +35,9 @@ def level_in(hierarchy: str, level: str) -> str:
     return found[-1]
 
 
-def rollup_map(*, target_ids: Sequence[int], hierarchy: str, level: str) -> Select[Any]:
+def rollup_map(
+    *, target_ids: Sequence[int] | BindParameter[Any], hierarchy: str, level: str
+) -> Select[Any]:
     """Which units' data make up each target, as one SQL selectable to join observations to.
 
     Columns ``(src_id, unit_id, target_id, weight, remapped)``: ``unit_id`` is a unit of
@@ -48,9 +50,11 @@ def rollup_map(*, target_ids: Sequence[int], hierarchy: str, level: str) -> Sele
     island districts ``converted`` to special zones count as communes.
 
     Returned as a query rather than rows so that a roll-up is one ``JOIN … GROUP BY`` in the
-    database, never a loop over thousands of ids in Python.
+    database, never a loop over thousands of ids in Python. ``target_ids`` may be an
+    expanding bound parameter: callers that keep the statement for many requests (building
+    it costs more than running it) give the ids when it runs.
     """
-    targets = list(target_ids)
+    targets: Any = target_ids if isinstance(target_ids, BindParameter) else list(target_ids)
     other = LEGACY if hierarchy == CURRENT else CURRENT
     here, there = level_in(hierarchy, level), level_in(other, level)
     member, source = aliased(Unit, name="member"), aliased(Unit, name="source")
