@@ -31,6 +31,7 @@ from dieuhanh.core.reporting_periods import reporting_period_of
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.indicators.formulas import compute
 from dieuhanh.domains.indicators.query_grid import Cell, Request, Want
+from dieuhanh.domains.indicators.query_latest import latest_present
 from dieuhanh.domains.indicators.query_time import (
     cadence_type,
     is_decree09,
@@ -38,7 +39,6 @@ from dieuhanh.domains.indicators.query_time import (
     stored_types_many,
     window,
 )
-from dieuhanh.domains.indicators.query_units import latest_present
 from dieuhanh.domains.indicators.remap import plan_units
 from dieuhanh.domains.indicators.schemas import IndicatorOut
 from dieuhanh.domains.units.schemas import UnitOut
