@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.auth",
     "tests.fixtures.indicators",
     "tests.fixtures.browser",
+    "tests.fixtures.tiles",
 ]

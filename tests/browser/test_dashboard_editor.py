@@ -48,6 +48,7 @@ def test_admin_composes_a_dashboard_and_lands_on_it(
     page.fill("#f-code", CODE)
     page.fill("#f-title_vi", "Kinh tế thử nghiệm")
     page.fill("#f-title_en", "Economy trial")
+    page.select_option("#f-reporting_calendar", "decree09")
 
     # a KPI tile bound to the budget revenue, found by words without accents
     page.get_by_test_id("add-type").select_option("kpi")
@@ -80,6 +81,7 @@ def test_admin_composes_a_dashboard_and_lands_on_it(
     stored: dict[str, Any] = client_as(ADMIN48).get(f"/api/v1/dashboards/{CODE}").json()
     assert stored["title_vi"] == "Kinh tế thử nghiệm"
     assert stored["origin"] == "local"
+    assert stored["reporting_calendar"] == "decree09"
     widgets = {w["id"]: w for w in stored["widgets"]}
     assert widgets["kpi-1"] == {
         "id": "kpi-1",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,52 @@ def test_overview_shows_the_apis_numbers_and_drills_down(
     ready(page)
     assert re.fullmatch(r"\d{4}Q[1-4]", board(page)["period"])
     shot(page, "dashboard-quarter-1920x1080")
+    assert page_problems.all() == []
+
+
+def test_switching_to_the_decree09_reporting_period(
+    live_server: LiveServer, demo_data: None, browser_page: Page, page_problems: PageProblems
+) -> None:
+    page = browser_page
+    page.set_viewport_size(WIDE)
+    sign_in(page, live_server, LEADER48)
+    expect(page.get_by_test_id("home-title")).to_be_visible()
+    page.goto(f"{live_server.url}/dashboards/{BOARD}?calendar=calendar")
+    ready(page)
+    plain = board(page)
+    assert plain["calendar"] == "calendar"
+    expect(page.get_by_test_id("period-label")).to_have_text(re.compile(r"^Tháng \d{1,2}/\d{4}$"))
+    switch = page.get_by_test_id("calendar-switch")
+    expect(switch.locator("[aria-current]")).to_have_text("Lịch thường")
+    switch.get_by_role("link", name="Kỳ báo cáo NĐ 09").click()
+    ready(page)
+    data = board(page)
+    assert data["calendar"] == "decree09"
+    first = date.fromisoformat(data["period_window"]["first"])
+    last = date.fromisoformat(data["period_window"]["last"])
+    assert (first.day, last.day) == (15, 14)
+    window = f"({first:%d/%m/%Y} – {last:%d/%m/%Y})"
+    expect(page.get_by_test_id("period-label")).to_have_text(re.compile(re.escape(window) + "$"))
+    expect(switch.locator("[aria-current]")).to_have_text("Kỳ báo cáo NĐ 09")
+    # the tiles the script drew show the API's numbers for that calendar and period
+    expected = kpi_texts(
+        api_data(page, live_server, BOARD, unit="48", period=data["period"], calendar="decree09")
+    )
+    assert shown_kpis(page) == expected
+    expect(page.locator("[data-widget=cpi] .w-kpi-period")).to_contain_text(window)
+    # a year-to-date tile: from 15 December of the year before
+    expect(page.locator("[data-widget=retail] .w-kpi-period")).to_contain_text(
+        f"(15/12/{int(data['period'][:4]) - 1} – {last:%d/%m/%Y})"
+    )
+    shot(page, "dashboard-decree09-1920x1080")
+    # the previous period stays in the Decree-09 calendar
+    page.get_by_test_id("period-prev").click()
+    ready(page)
+    before = board(page)
+    assert (before["calendar"], before["period"]) == (
+        "decree09",
+        str(Period.parse(data["period"]).previous()),
+    )
     assert page_problems.all() == []
 
 

@@ -11,11 +11,20 @@ from hypothesis import strategies as st
 
 from dieuhanh.core.periods import Period, PeriodError, PeriodType, children, parse
 from dieuhanh.core.reporting_periods import (
+    CALENDARS,
     DECREE_09,
     REPORTING_TYPES,
+    CalendarName,
     CutOffCalendar,
+    has_started,
+    is_closed,
+    latest_closed,
     reporting_period_of,
     reporting_window,
+    window_label,
+    window_of,
+    ytd_label,
+    ytd_window,
 )
 
 REPORTING = sorted(REPORTING_TYPES, key=lambda t: t.rank)
@@ -139,3 +148,59 @@ def test_other_cut_off_days_tile_too(d: date, cutoff: int) -> None:
     assert rules.window(month.next())[0] == end + ONE_DAY
     assert start.day == cutoff
     assert end.day == cutoff - 1
+
+
+# -- what a reader of a period needs: latest closed, labels, year to date ---------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "kind", "calendar", "expected"),
+    [
+        (date(2026, 11, 22), "month", "decree09", "2026-11"),  # closed on 14/11
+        (date(2026, 11, 22), "month", "calendar", "2026-10"),
+        (date(2026, 11, 14), "month", "decree09", "2026-10"),  # 2026-11 closes at day's end
+        (date(2026, 11, 15), "month", "decree09", "2026-11"),
+        (date(2026, 9, 20), "quarter", "decree09", "2026Q3"),  # closed on 14/09
+        (date(2026, 9, 20), "quarter", "calendar", "2026Q2"),
+        (date(2026, 12, 20), "year", "decree09", "2026"),  # the reporting year ends 14/12
+        (date(2026, 12, 20), "year", "calendar", "2025"),
+        (date(2026, 6, 16), "half", "decree09", "2026S1"),
+        (date(2026, 11, 22), "week", "decree09", "2026W46"),  # no decree weeks: calendar
+    ],
+)
+def test_latest_closed_period(
+    today: date, kind: str, calendar: CalendarName, expected: str
+) -> None:
+    assert str(latest_closed(kind, today, calendar)) == expected
+
+
+@given(dates, st.sampled_from(REPORTING), st.sampled_from(CALENDARS))
+def test_latest_closed_is_closed_and_the_next_is_not(
+    d: date, kind: PeriodType, calendar: CalendarName
+) -> None:
+    latest = latest_closed(kind, d, calendar)
+    assert is_closed(latest, d, calendar)
+    assert not is_closed(latest.next(), d, calendar)
+    assert has_started(latest.next(), d, calendar)  # the one in progress
+    assert not has_started(latest.next().next(), d, calendar)
+
+
+def test_window_labels_and_year_to_date() -> None:
+    november = Period.for_month(2026, 11)
+    assert window_label(november, "vi", "decree09") == "Tháng 11/2026 (15/10/2026 – 14/11/2026)"
+    assert window_label(november, "en", "decree09") == "November 2026 (15 Oct 2026 – 14 Nov 2026)"
+    assert window_label(november, "vi", "calendar") == "Tháng 11/2026"
+    assert window_label(Period.for_quarter(2026, 3), "vi", "decree09") == (
+        "Quý III/2026 (15/06/2026 – 14/09/2026)"
+    )
+    # a year to date under Decree 09 starts on 15 December of the year before
+    assert ytd_window(november, "decree09") == (date(2025, 12, 15), date(2026, 11, 14))
+    assert ytd_window(november, "calendar") == (date(2026, 1, 1), date(2026, 11, 30))
+    assert ytd_label(november, "vi", "decree09") == "Tháng 11/2026 (15/12/2025 – 14/11/2026)"
+    assert ytd_label(november, "vi", "calendar") == "Tháng 11/2026"
+    # weeks and days have no decree window: their own days, their plain label
+    week = Period.for_week(2026, 46)
+    assert window_of(week, "decree09") == (week.start, week.end)
+    assert window_label(week, "vi", "decree09") == "Tuần 46/2026"
+    with pytest.raises(ValueError, match="unknown calendar"):
+        window_label(november, "vi", "lunar")  # type: ignore[arg-type]

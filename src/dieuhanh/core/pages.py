@@ -10,11 +10,13 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup
 from starlette.responses import Response
 
 from dieuhanh.core import i18n
 from dieuhanh.core.http import LOCALE_COOKIE
 from dieuhanh.core.security import ANONYMOUS, Actor, allowed
+from dieuhanh.core.settings import DEFAULT_TILE_ATTRIBUTION, DEFAULT_TILE_MAX_ZOOM
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,24 @@ def visible_nav(actor: Actor, items: list[NavItem]) -> list[NavItem]:
     return [item for item in items if allowed(actor, item.action)]
 
 
-def build_templates(directory: Path, *, tile_url: str | None = None) -> Jinja2Templates:
+def tile_attributes(url: str | None, attribution: str, max_zoom: int) -> Markup:
+    """The tile server as ``data-tile-*`` attributes for a map's element (or the grid that
+    holds map widgets): the Content-Security-Policy forbids inline scripts, so settings reach
+    the map scripts through the markup. Empty without a tile server: maps stay offline."""
+    if not url:
+        return Markup("")
+    return Markup(' data-tile-url="{}" data-tile-attribution="{}" data-tile-max-zoom="{}"').format(
+        url, attribution, max_zoom
+    )
+
+
+def build_templates(
+    directory: Path,
+    *,
+    tile_url: str | None = None,
+    tile_attribution: str = DEFAULT_TILE_ATTRIBUTION,
+    tile_max_zoom: int = DEFAULT_TILE_MAX_ZOOM,
+) -> Jinja2Templates:
     env = Environment(
         loader=FileSystemLoader(str(directory)),
         autoescape=select_autoescape(["html", "xml"]),
@@ -68,7 +87,8 @@ def build_templates(directory: Path, *, tile_url: str | None = None) -> Jinja2Te
     env.filters["number"] = _number
     env.filters["date"] = _date
     env.filters["datetime"] = _datetime
-    env.globals["tile_url"] = tile_url
+    env.globals["tile_url"] = tile_url  # templates load Leaflet only when it is set
+    env.globals["tile_attrs"] = tile_attributes(tile_url, tile_attribution, tile_max_zoom)
     return templates
 
 

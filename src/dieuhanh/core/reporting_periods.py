@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from dieuhanh.core.periods import Period, PeriodError, PeriodType
+from dieuhanh.core.i18n import format_date
+from dieuhanh.core.periods import Period, PeriodError, PeriodType, label
 
 CalendarName = Literal["decree09", "calendar"]
+CALENDARS: tuple[CalendarName, ...] = ("calendar", "decree09")
 
 REPORTING_TYPES = frozenset(
     {PeriodType.MONTH, PeriodType.QUARTER, PeriodType.HALF, PeriodType.YEAR}
@@ -107,3 +109,67 @@ def reporting_period_of(
     if rules is None:
         return Period.containing(kind, _plain(day))
     return rules.period_of(day, kind)
+
+
+# -- what readers of a period need: its label, whether it has closed, its year to date ------
+#
+# The helpers below accept every period type under either calendar: the decree defines no
+# windows for weeks and days, so those keep their calendar days (a dashboard or a query
+# never has to special-case them before asking).
+
+
+def window_of(period: Period, calendar: CalendarName) -> tuple[date, date]:
+    """Like :func:`reporting_window`, but weeks and days keep their calendar days."""
+    if period.type not in REPORTING_TYPES:
+        _calendar(calendar)  # still refuse an unknown calendar name
+        return period.start, period.end
+    return reporting_window(period, calendar)
+
+
+def window_label(period: Period, locale: str, calendar: CalendarName) -> str:
+    """``Tháng 7/2026``, or under Decree 09 ``Tháng 7/2026 (15/06/2026 – 14/07/2026)``: the
+    nominal label names two sets of days, so the decree's one always shows its window."""
+    text = label(period, locale)
+    if calendar == "decree09" and period.type in REPORTING_TYPES:
+        first, last = window_of(period, calendar)
+        return f"{text} ({format_date(first, locale)} – {format_date(last, locale)})"
+    _calendar(calendar)
+    return text
+
+
+def ytd_window(period: Period, calendar: CalendarName) -> tuple[date, date]:
+    """The days a year-to-date figure to ``period`` covers: 1 January, or under Decree 09
+    the 15th of December of the previous year, to the end of ``period``'s window."""
+    first_month = Period.for_month(period.year, 1)
+    return window_of(first_month, calendar)[0], window_of(period, calendar)[1]
+
+
+def ytd_label(period: Period, locale: str, calendar: CalendarName) -> str:
+    """The label of a year to date to ``period``: under Decree 09 with the days it covers
+    (``Tháng 11/2026 (15/12/2025 – 14/11/2026)``), since they start in the previous year."""
+    text = label(period, locale)
+    if calendar == "decree09" and period.type in REPORTING_TYPES:
+        first, last = ytd_window(period, calendar)
+        return f"{text} ({format_date(first, locale)} – {format_date(last, locale)})"
+    _calendar(calendar)
+    return text
+
+
+def is_closed(period: Period, today: date, calendar: CalendarName) -> bool:
+    """Whether ``period``'s window ended before ``today`` (a report closes at day's end)."""
+    return window_of(period, calendar)[1] < _plain(today)
+
+
+def has_started(period: Period, today: date, calendar: CalendarName) -> bool:
+    """Whether ``period``'s window has begun by ``today``."""
+    return window_of(period, calendar)[0] <= _plain(today)
+
+
+def latest_closed(period_type: PeriodType | str, today: date, calendar: CalendarName) -> Period:
+    """The latest period of ``period_type`` whose window has closed by ``today``: on
+    22/11/2026 the calendar month 2026-10, but the Decree-09 month 2026-11 (closed 14/11)."""
+    kind = _as_type(period_type)
+    if kind not in REPORTING_TYPES:
+        _calendar(calendar)
+        return Period.containing(kind, _plain(today)).previous()
+    return reporting_period_of(today, kind, calendar).previous()

@@ -48,9 +48,7 @@ def rows_params(name: str, rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     return {f"{name}_{r}_{c}": value for r, row in enumerate(rows) for c, value in enumerate(row)}
 
 
-def _rows(
-    name: str, columns: Columns, count: int, rows: Sequence[Sequence[Any]] | None
-) -> CTE:
+def _rows(name: str, columns: Columns, count: int, rows: Sequence[Sequence[Any]] | None) -> CTE:
     if not all(n.isidentifier() for n in (name, *(col for col, _ in columns))):
         raise ValueError(f"{name}: table and column names must be identifiers")
     if rows is not None and any(len(row) != len(columns) for row in rows):

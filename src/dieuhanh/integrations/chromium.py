@@ -11,12 +11,14 @@ what the screen shows.
 from __future__ import annotations
 
 import mimetypes
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import urlsplit
 
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 
@@ -58,9 +60,20 @@ def _browser(executable: str) -> Iterator[Browser]:
 
 
 def _wait_ready(page: Page, ready: str) -> None:
+    """Poll the ``ready`` expression from outside the page. Playwright's ``wait_for_function``
+    re-evaluates a string predicate with ``eval`` inside the page, which our pages'
+    Content-Security-Policy (no 'unsafe-eval') refuses as soon as the first check says "not
+    yet" (a map still waiting for its tiles); ``page.evaluate`` runs over the DevTools
+    protocol, which the CSP does not govern."""
+    deadline = time.monotonic() + READY_TIMEOUT_MS / 1000
     try:
-        page.wait_for_function(ready, timeout=READY_TIMEOUT_MS)
-    except Exception as exc:  # Playwright's TimeoutError and page crashes alike
+        while not page.evaluate(ready):
+            if time.monotonic() > deadline:
+                raise RenderError(f"the page did not get ready in {READY_TIMEOUT_MS} ms")
+            page.wait_for_timeout(100)
+    except RenderError:
+        raise
+    except Exception as exc:  # page crashes, closed targets
         raise RenderError(f"the page did not get ready: {exc}") from exc
 
 
@@ -139,7 +152,12 @@ def _capture(
 ) -> bytes:
     with _browser(executable) as browser:
         context = browser.new_context(viewport={"width": width, "height": height})
-        jar: list[Any] = [{"name": c.name, "value": c.value, "url": url} for c in cookies]
+        # for the whole site: a cookie given by "url" would only go to that URL's folder
+        # (/dashboards/), and the page's own API calls (map outlines, live) would be refused
+        host = urlsplit(url).hostname or "127.0.0.1"
+        jar: list[Any] = [
+            {"name": c.name, "value": c.value, "domain": host, "path": "/"} for c in cookies
+        ]
         if jar:
             context.add_cookies(jar)
         page = context.new_page()

@@ -2,7 +2,9 @@
 
 The browser opens the dashboard on this very server with the requester's cookies, so the
 picture shows exactly what that person sees (their scope, their language) and nothing more.
-It waits until ``dashboard.js`` marks the board drawn (an element with ``data-ready="1"``).
+It waits until ``dashboard.js`` marks the board drawn (an element with ``data-ready="1"``)
+and no map is still waiting for its outlines or tiles (``data-ready="0"``, which a map over a
+tile server leaves after a few seconds even when the tiles never come).
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from dieuhanh.integrations import chromium
 router = APIRouter(tags=["dashboards"])
 
 MEDIA = {"png": "image/png", "pdf": "application/pdf"}
-BOARD_READY = "document.querySelector('[data-ready=\"1\"]') !== null"
+BOARD_READY = (
+    "document.querySelector('[data-ready=\"1\"]') !== null"
+    " && document.querySelector('[data-ready=\"0\"]') === null"
+)
 
 
 def _self_url(request: Request, path: str, params: dict[str, str]) -> str:

@@ -14,7 +14,7 @@ from dieuhanh.core.pages import page_locale, render
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.dashboards import pages as dashboard_pages
 from dieuhanh.domains.dashboards import service as dashboards
-from dieuhanh.domains.dashboards.api import load_data
+from dieuhanh.domains.dashboards.api import CalendarParam, load_data
 from dieuhanh.domains.units import service as units_service
 from dieuhanh.domains.units.schemas import HomeSummary
 
@@ -44,6 +44,7 @@ def home(
     db: DbSession,
     actor: CurrentActor,
     period: Annotated[str | None, Query(max_length=16)] = None,
+    calendar: CalendarParam = None,
 ) -> Response:
     """The summary strip of the province, then its overview dashboard for ``period``
     (default: the latest complete month); drilling down opens ``/dashboards/tong-quan``."""
@@ -54,7 +55,9 @@ def home(
         db=db, unit_id=summary.unit.id, scope_unit_id=scope
     )
     unit = summary.unit.code if inside else None
-    data = load_data(request, db, actor, page_locale(request), dashboards.HOME_CODE, unit, period)
+    data = load_data(
+        request, db, actor, page_locale(request), dashboards.HOME_CODE, unit, period, None, calendar
+    )
     context = dashboard_pages.board_context(request, actor, data, period_base="/", keep_unit=False)
     context["summary"] = summary
     return render(request, "home/index.html", context)

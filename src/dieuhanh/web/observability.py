@@ -9,6 +9,8 @@ import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dieuhanh.core.settings import tile_origin
+
 log = structlog.get_logger("dieuhanh.http")
 
 
@@ -33,11 +35,12 @@ class Metrics:
 
 
 def content_security_policy(tile_url: str | None, *, docs: bool = False) -> str:
-    """Everything from our own origin: the IOC must work with no internet at all."""
+    """Everything from our own origin: the IOC must work with no internet at all. The one
+    exception is the province's tile server when one is configured: its origin (never its
+    path, which is a template) may serve images, which is all Leaflet loads from it."""
     img = "'self' data: blob:"
     if tile_url:
-        origin = "/".join(tile_url.split("/")[:3])
-        img += f" {origin}"
+        img += f" {tile_origin(tile_url)}"
     script = "'self' 'unsafe-inline'" if docs else "'self'"
     return (
         f"default-src 'self'; img-src {img}; style-src 'self' 'unsafe-inline'; "

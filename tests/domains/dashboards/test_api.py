@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 from openpyxl import load_workbook
 
+from dieuhanh.core.reporting_periods import latest_closed, window_of
 from dieuhanh.domains.dashboards import service
 from dieuhanh.domains.dashboards.schemas import PlaylistOut
+from dieuhanh.domains.units import service as units
 from tests.fixtures.auth import (
     ADMIN,
     ADMIN48,
@@ -536,3 +539,86 @@ def test_put_playlist_and_screens(client_as: ClientFactory) -> None:
         "/api/v1/wall/playlists/chinh", json={"code": "chinh", "name": "Chính", "items": []}
     )
     assert locations(problem(empty, 422, "validation_error")) == {"body.items": "too_short"}
+
+
+# --- the Decree-09 reporting period -----------------------------------------------------------
+
+
+def test_calendar_is_part_of_the_definition(admin: httpx.Client) -> None:
+    pack = admin.get(f"{BASE}/{PACK}").json()
+    assert pack["reporting_calendar"] == "decree09"  # the pack's report figures
+    created = admin.post(BASE, json=board()).json()
+    assert created["reporting_calendar"] == "calendar"
+    patched = admin.patch(
+        f"{BASE}/thu-nghiem", json={"version": 1, "reporting_calendar": "decree09"}
+    )
+    assert patched.status_code == 200, patched.text
+    assert admin.get(f"{BASE}/thu-nghiem").json()["reporting_calendar"] == "decree09"
+    body = problem(
+        admin.patch(f"{BASE}/thu-nghiem", json={"version": 2, "reporting_calendar": "lunar"}),
+        422,
+        "validation_error",
+    )
+    assert locations(body) == {"body.reporting_calendar": "literal_error"}
+    bad = problem(
+        admin.post(BASE, json=board("khac", reporting_calendar="lunar")), 422, "validation_error"
+    )
+    assert locations(bad) == {"body.reporting_calendar": "literal_error"}
+    log = admin.get("/api/v1/auth/audit", params={"table": "dashboards", "actor": ADMIN}).json()
+    update = next(e for e in log["items"] if e["action"] == "update")
+    assert (update["before"]["reporting_calendar"], update["after"]["reporting_calendar"]) == (
+        "calendar",
+        "decree09",
+    )
+
+
+def test_data_in_either_calendar(client_as: ClientFactory) -> None:
+    reader = client_as(LEADER48)
+    today = units.today()
+    own = reader.get(f"{BASE}/{PACK}/data").json()  # the dashboard's own: Decree 09
+    latest = latest_closed("month", today, "decree09")
+    assert (own["calendar"], own["period"]) == ("decree09", str(latest))
+    first, last = window_of(latest, "decree09")
+    assert own["period_window"] == {"first": first.isoformat(), "last": last.isoformat()}
+    assert own["period_label"].endswith(
+        f"({first.strftime('%d/%m/%Y')} – {last.strftime('%d/%m/%Y')})"
+    )
+    plain = reader.get(f"{BASE}/{PACK}/data", params={"calendar": "calendar"}).json()
+    assert (plain["calendar"], plain["period"]) == (
+        "calendar",
+        str(latest_closed("month", today, "calendar")),
+    )
+    assert "(" not in plain["period_label"]
+    october = {"period": "2026-10"}
+    decree = reader.get(f"{BASE}/{PACK}/data", params={**october, "calendar": "decree09"}).json()
+    assert decree["period_window"] == {"first": "2026-09-15", "last": "2026-10-14"}
+    assert decree["period_label"] == "Tháng 10/2026 (15/09/2026 – 14/10/2026)"
+    english = reader.get(
+        f"{BASE}/{PACK}/data", params=october, headers={"Accept-Language": "en"}
+    ).json()
+    assert english["period_label"] == "October 2026 (15 Sep 2026 – 14 Oct 2026)"
+    home = reader.get(f"{BASE}/tong-quan/data", params=october).json()
+    assert (home["calendar"], home["period_window"]["first"]) == ("calendar", "2026-10-01")
+    home09 = reader.get(f"{BASE}/tong-quan/data", params={**october, "calendar": "decree09"})
+    assert home09.json()["period_window"]["last"] == date(2026, 10, 14).isoformat()
+
+
+@pytest.mark.parametrize("value", ["lunar", "Decree09", "", "decree09,calendar"])
+def test_an_unknown_calendar_is_refused(client_as: ClientFactory, value: str) -> None:
+    reader = client_as(LEADER48)
+    for url in (f"{BASE}/{PACK}/data", f"{BASE}/{PACK}/widgets/retail/data.csv"):
+        body = problem(reader.get(url, params={"calendar": value}), 422, "validation_error")
+        assert locations(body) == {"query.calendar": "literal_error"}
+
+
+def test_downloads_follow_the_calendar(retail_board: httpx.Client) -> None:
+    url = f"{BASE}/tai-xuong/widgets/retail/data.csv"
+    # a local dashboard opens in the calendar: on 22/11 the default month is October;
+    # in Decree 09 it is November (closed 14/11)
+    today = units.today()
+    plain = read_csv(retail_board.get(url))
+    decree = read_csv(retail_board.get(url, params={"calendar": "decree09"}))
+    assert plain[1][2] == str(latest_closed("month", today, "calendar"))
+    assert decree[1][2] == str(latest_closed("month", today, "decree09"))
+    same = read_csv(retail_board.get(url, params={"calendar": "decree09", "period": "2026-10"}))
+    assert same[1][2:5] == ["2026-10", "10000.5", "19500.5"]  # the numbers do not change

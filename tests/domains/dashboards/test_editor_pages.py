@@ -176,6 +176,30 @@ def test_edit_page_of_a_local_dashboard_in_english(client_as: ClientFactory) -> 
     assert "consumer price" in state["indicator_names"]["CPI"]["name"].lower()
 
 
+def calendar_choice(html: str) -> tuple[str, list[str]]:
+    """The calendar select: the chosen value and every value offered."""
+    select = html.split('id="f-reporting_calendar"')[1].split("</select>")[0]
+    chosen = re.search(r'<option value="(\w+)" selected>', select)
+    assert chosen, "no calendar chosen"
+    return chosen.group(1), re.findall(r'<option value="(\w+)"', select)
+
+
+def test_the_calendar_select_round_trips(client_as: ClientFactory) -> None:
+    admin = client_as(ADMIN)
+    new = page(admin, "/dashboards/new")
+    assert calendar_choice(new) == ("calendar", ["calendar", "decree09"])
+    assert 'data-error-for="reporting_calendar"' in new
+    assert ">Kỳ báo cáo NĐ 09</option>" in new
+    pack = page(admin, f"/dashboards/{PACK}/edit")
+    assert calendar_choice(pack)[0] == "decree09"  # the pack's report figures
+    version = admin.get(f"/api/v1/dashboards/{PACK}").json()["version"]
+    saved = admin.patch(
+        f"/api/v1/dashboards/{PACK}", json={"version": version, "reporting_calendar": "calendar"}
+    )
+    assert saved.status_code == 200, saved.text
+    assert calendar_choice(page(admin, f"/dashboards/{PACK}/edit"))[0] == "calendar"
+
+
 @pytest.mark.parametrize("username", [OPERATOR48, LEADER48, CITIZEN])
 def test_only_administrators_open_the_editors(client_as: ClientFactory, username: str) -> None:
     user = client_as(username)

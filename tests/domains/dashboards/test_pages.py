@@ -16,10 +16,12 @@ import pytest
 
 from dieuhanh.core.db import Database
 from dieuhanh.core.periods import Period, PeriodType
+from dieuhanh.core.reporting_periods import is_closed, latest_closed
 from dieuhanh.domains.auth import service as auth_service
-from dieuhanh.domains.dashboards.pages import first_screen, switch_type
+from dieuhanh.domains.dashboards.pages import first_screen, switch_calendar, switch_type
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import TargetIn
+from dieuhanh.domains.units import service as units
 from tests.fixtures.auth import ADMIN, CITIZEN, LEADER48, OPERATOR01, OPERATOR48, ClientFactory
 
 BOARD = "kinh-te-xa-hoi"
@@ -129,6 +131,39 @@ def test_switching_period_type_keeps_to_ended_periods(
     assert str(switch_type(Period.parse(period), kind, date(2026, 11, 22))) == expected
 
 
+@pytest.mark.parametrize(
+    ("period", "kind", "expected"),
+    [
+        ("2026-11", PeriodType.MONTH, "2026-11"),  # November closed on 14/11
+        ("2026-11", PeriodType.QUARTER, "2026Q3"),  # the fourth closes on 14/12
+        ("2026-11", PeriodType.YEAR, "2025"),
+        ("2026-12", PeriodType.MONTH, "2026-11"),  # December's window is still open
+    ],
+)
+def test_switching_type_in_decree09_stops_at_closed_periods(
+    period: str, kind: PeriodType, expected: str
+) -> None:
+    today = date(2026, 11, 22)
+    assert str(switch_type(Period.parse(period), kind, today, "decree09")) == expected
+
+
+@pytest.mark.parametrize(
+    ("period", "calendar", "expected"),
+    [
+        ("2026-11", "calendar", "2026-10"),  # not closed in the calendar: the latest that is
+        ("2026-10", "decree09", "2026-10"),  # closed in both: kept
+        ("2026-10", "calendar", "2026-10"),
+        ("2026Q4", "decree09", "2026Q3"),
+        ("2025", "decree09", "2025"),
+    ],
+)
+def test_switching_calendar_keeps_the_period_if_it_closed_there(
+    period: str, calendar: str, expected: str
+) -> None:
+    today = date(2026, 11, 22)
+    assert str(switch_calendar(Period.parse(period), today, calendar)) == expected  # type: ignore[arg-type]
+
+
 # --- pages -------------------------------------------------------------------------------------
 
 
@@ -172,7 +207,8 @@ def test_dashboard_for_a_ward_has_breadcrumbs_picker_and_downloads(
     found = links(text)
     for period in ("2026-09", "2026Q3", "2026S1", "2025"):
         assert f"/dashboards/{BOARD}?unit={HAI_VAN}&period={period}" in found, period
-    assert 'data-testid="period-label">Tháng 10/2026<' in text
+    # the socio-economic dashboard reads its periods as Decree-09 reporting periods
+    assert 'data-testid="period-label">Tháng 10/2026 (15/09/2026 – 14/10/2026)<' in text
     assert kpi_values(text) == shown(api(leader, BOARD, unit=HAI_VAN, period=PERIOD))
     csv_link = f"/api/v1/dashboards/{BOARD}/widgets/retail/data.csv?unit={HAI_VAN}&period={PERIOD}"
     assert csv_link in found
@@ -284,7 +320,11 @@ def test_english_by_the_cookie(client_as: ClientFactory, data: Database) -> None
     leader.cookies.set("dh_lang", "en")
     text = page(leader, f"/dashboards/{BOARD}?period={PERIOD}")
     assert '<html lang="en">' in text
-    assert 'data-testid="period-label">October 2026<' in text
+    assert 'data-testid="period-label">October 2026 (15 Sep 2026 – 14 Oct 2026)<' in text
+    switch = re.search(r'data-testid="calendar-switch">(.*?)</nav>', text, re.S)
+    assert switch
+    assert ">Calendar</a>" in switch.group(1)
+    assert ">Decree 09 reporting period</a>" in switch.group(1)
     assert "Download CSV" in text
     assert kpi_values(text)["retail"] == "19,500"  # English grouping
     assert embedded(text, "dash-strings")["reconnecting"] == "Connection lost, reconnecting…"
@@ -318,3 +358,143 @@ def test_live_refresh_computes_only_the_widgets_asked(
     assert part["widgets"][0] == budget
     refused = leader.get(f"/api/v1/dashboards/{BOARD}/data", params={"widgets": "Budget;x"})
     assert refused.status_code == 422
+
+
+# --- the Decree-09 reporting period -------------------------------------------------------------
+
+
+def calendar_links(text: str) -> dict[str, tuple[str, bool]]:
+    """The calendar switch: calendar → (its link, whether it is the one shown)."""
+    switch = re.search(r'data-testid="calendar-switch">(.*?)</nav>', text, re.S)
+    assert switch, "no calendar switch"
+    found = re.findall(
+        r'<a href="([^"]+)" data-calendar="(\w+)"( aria-current="true")?>', switch[1]
+    )
+    return {name: (html_lib.unescape(href), bool(current)) for href, name, current in found}
+
+
+def test_switching_calendar_keeps_unit_and_period_type(
+    client_as: ClientFactory, data: Database
+) -> None:
+    leader = client_as(LEADER48)
+    today = units.today()
+    text = page(leader, f"/dashboards/{BOARD}?unit={HAI_VAN}")  # the dashboard's Decree 09
+    shown = latest_closed("month", today, "decree09")
+    assert embedded(text)["period"] == str(shown)
+    switch = calendar_links(text)
+    assert switch["decree09"] == (f"/dashboards/{BOARD}?unit={HAI_VAN}&period={shown}", True)
+    plain = (
+        shown if is_closed(shown, today, "calendar") else latest_closed("month", today, "calendar")
+    )
+    assert switch["calendar"] == (
+        f"/dashboards/{BOARD}?unit={HAI_VAN}&period={plain}&calendar=calendar",
+        False,
+    )
+    # in the calendar: every link inside the board stays in it
+    text = page(leader, f"/dashboards/{BOARD}?unit={HAI_VAN}&period={PERIOD}&calendar=calendar")
+    board = embedded(text)
+    assert (board["calendar"], board["period"], board["period_label"]) == (
+        "calendar",
+        PERIOD,
+        "Tháng 10/2026",
+    )
+    assert 'data-testid="period-label">Tháng 10/2026<' in text
+    found = links(text)
+    crumb = f"/dashboards/{BOARD}?unit=48&period={PERIOD}&calendar=calendar"
+    assert crumb in found
+    for period in ("2026-09", "2026Q3", "2026S1", "2025"):
+        assert f"/dashboards/{BOARD}?unit={HAI_VAN}&period={period}&calendar=calendar" in found
+    csv_link = (
+        f"/api/v1/dashboards/{BOARD}/widgets/retail/data.csv"
+        f"?unit={HAI_VAN}&period={PERIOD}&calendar=calendar"
+    )
+    assert csv_link in found
+    live = re.search(r'data-dh-dashboard[^>]*data-url="([^"]+)"', text)
+    assert live  # the live refresh stays in the calendar too
+    assert html_lib.unescape(live.group(1)) == (
+        f"/api/v1/dashboards/{BOARD}/data?unit={HAI_VAN}&period={PERIOD}&calendar=calendar"
+    )
+    assert calendar_links(text)["decree09"] == (
+        f"/dashboards/{BOARD}?unit={HAI_VAN}&period={PERIOD}",  # October closed in both
+        False,
+    )
+    # the numbers are the API's, in that calendar, and the same as in the decree's
+    assert kpi_values(text) == shown_kpis_of(leader, HAI_VAN, PERIOD, "calendar")
+    assert kpi_values(text) == shown_kpis_of(leader, HAI_VAN, PERIOD, "decree09")
+
+
+def shown_kpis_of(client: httpx.Client, unit: str, period: str, calendar: str) -> dict[str, str]:
+    return shown(api(client, BOARD, unit=unit, period=period, calendar=calendar))
+
+
+def test_ranking_links_keep_the_readers_calendar(client_as: ClientFactory, data: Database) -> None:
+    leader = client_as(LEADER48)
+    text = page(leader, f"/dashboards/{BOARD}?period={PERIOD}&calendar=calendar")
+    ranking = re.search(r'data-widget="poverty-ranking".*?</ol>', text, re.S)
+    assert ranking
+    hrefs = [
+        html_lib.unescape(h) for h in re.findall(r'href="(/dashboards/[^"]+)"', ranking.group(0))
+    ]
+    assert hrefs[0] == f"/dashboards/{BOARD}?unit={LIEN_CHIEU}&period={PERIOD}&calendar=calendar"
+    # the Decree-09 tile labels carry the window, the year to date from 15/12
+    own = page(leader, f"/dashboards/{BOARD}?period={PERIOD}")
+    retail = re.search(r'data-widget="retail".*?class="w-kpi-period">([^<]*)<', own, re.S)
+    assert retail
+    assert html_lib.unescape(retail.group(1)) == (
+        "Lũy kế đến Tháng 10/2026 (15/12/2025 – 14/10/2026)"
+    )
+
+
+def test_home_switches_to_decree09(client_as: ClientFactory, data: Database) -> None:
+    leader = client_as(LEADER48)
+    plain = page(leader, f"/?period={PERIOD}")
+    assert embedded(plain)["calendar"] == "calendar"  # the overview's own
+    assert calendar_links(plain)["decree09"] == (f"/?period={PERIOD}&calendar=decree09", False)
+    text = page(leader, f"/?period={PERIOD}&calendar=decree09")
+    board = embedded(text)
+    assert (board["calendar"], board["period_window"]) == (
+        "decree09",
+        {"first": "2026-09-15", "last": "2026-10-14"},
+    )
+    assert 'data-testid="period-label">Tháng 10/2026 (15/09/2026 – 14/10/2026)<' in text
+    found = links(text)
+    assert f"/dashboards/{HOME}?unit={LIEN_CHIEU}&period={PERIOD}&calendar=decree09" in found
+    assert "/?period=2026-09&calendar=decree09" in found
+    assert kpi_values(text) == kpi_values(plain)  # the same numbers
+
+
+def test_an_unknown_calendar_is_a_422_page(client_as: ClientFactory, data: Database) -> None:
+    leader = client_as(LEADER48)
+    for url in (f"/dashboards/{BOARD}?calendar=lunar", "/?calendar=lunar"):
+        r = leader.get(url, headers={"Accept": "text/html"})
+        assert r.status_code == 422, url
+        assert r.headers["content-type"].startswith("text/html")
+
+
+def test_the_wall_uses_each_dashboards_own_calendar(
+    client_as: ClientFactory, data: Database
+) -> None:
+    admin = client_as(ADMIN)
+    body = {
+        "code": "bao-cao",
+        "name": "Báo cáo",
+        "items": [{"dashboard": BOARD, "seconds": 10}, {"dashboard": HOME, "seconds": 10}],
+    }
+    assert admin.put("/api/v1/wall/playlists/bao-cao", json=body).status_code == 200
+    text = page(admin, "/wall?playlist=bao-cao")
+    first = embedded(text, "wall-first")
+    today = units.today()
+    assert (first["calendar"], first["period"]) == (
+        "decree09",
+        str(latest_closed("month", today, "decree09")),
+    )
+    items = embedded(text, "wall-items")
+    assert [i["data_url"] for i in items] == [
+        f"/api/v1/dashboards/{BOARD}/data",
+        f"/api/v1/dashboards/{HOME}/data",
+    ]
+    second = api(admin, HOME)
+    assert (second["calendar"], second["period"]) == (
+        "calendar",
+        str(latest_closed("month", today, "calendar")),
+    )

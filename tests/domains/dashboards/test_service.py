@@ -64,13 +64,13 @@ def filled(session: Session, admin: Actor) -> Session:
 def show(session: Session, actor: Actor, code: str = BOARD, **kw: Any) -> Any:
     kw.setdefault("unit", None)
     kw.setdefault("period", "2026-10")
+    kw.setdefault("today", TODAY)
     return service.show_dashboard(
         db=session,
         actor=actor,
         code=code,
         home_province="48",
         calendar=WorkCalendar(),
-        today=TODAY,
         **kw,
     )
 
@@ -304,3 +304,179 @@ def test_watched_dashboards_are_recomputed_after_a_write(
     assert widget(view(), "cpi")["value"] == 3.5  # the new value …
     assert cache.misses == misses  # … from the cache
     assert service.rewarm_after_write(cache, database) == 0  # nothing stale any more
+
+
+# --- the Decree-09 reporting period ------------------------------------------------------------
+
+
+def numbers(value: Any) -> Any:
+    """A widget's data without its labels and links (what a calendar may change)."""
+    if isinstance(value, dict):
+        return {
+            k: numbers(v)
+            for k, v in value.items()
+            if "label" not in k and k not in ("link", "generated_at")
+        }
+    if isinstance(value, list):
+        return [numbers(v) for v in value]
+    return value
+
+
+def local_board(session: Session, admin: Actor, **fields: Any) -> Any:
+    return service.create_dashboard(
+        db=session,
+        actor=admin,
+        data=DashboardIn.model_validate(
+            {
+                "code": "bao-cao",
+                "title_vi": "Báo cáo",
+                "title_en": "Reports",
+                "widgets": [{"id": "cpi", "type": "kpi", "indicator": "CPI"}],
+                **fields,
+            }
+        ),
+    )
+
+
+def test_the_pack_dashboard_opens_in_decree09_and_defaults_are_editable(
+    session: Session, admin: Actor
+) -> None:
+    assert service.get_dashboard(db=session, actor=admin, code=BOARD).reporting_calendar == (
+        "decree09"
+    )
+    created = local_board(session, admin)
+    assert created.reporting_calendar == "calendar"  # the default
+    edited = service.update_dashboard(
+        db=session,
+        actor=admin,
+        code="bao-cao",
+        patch=DashboardPatch(version=created.version, reporting_calendar="decree09"),
+    )
+    assert (edited.reporting_calendar, edited.version) == ("decree09", 2)
+    again = service.get_dashboard(db=session, actor=admin, code="bao-cao")
+    assert again.reporting_calendar == "decree09"
+    home = service.open_dashboard(db=session, actor=admin, code=service.HOME_CODE)
+    assert home.reporting_calendar == "calendar"
+
+
+@pytest.mark.parametrize(
+    ("today", "calendar", "expected", "window"),
+    [
+        # on 22/11 the latest closed Decree-09 month is November (closed 14/11) …
+        (date(2026, 11, 22), None, "2026-11", (date(2026, 10, 15), date(2026, 11, 14))),
+        # … while the latest closed calendar month is October
+        (date(2026, 11, 22), "calendar", "2026-10", (date(2026, 10, 1), date(2026, 10, 31))),
+        # on the 14th the month has not closed yet
+        (date(2026, 11, 14), "decree09", "2026-10", (date(2026, 9, 15), date(2026, 10, 14))),
+    ],
+)
+def test_default_period_follows_the_calendar(
+    filled: Session,
+    admin: Actor,
+    today: date,
+    calendar: str | None,
+    expected: str,
+    window: tuple[date, date],
+) -> None:
+    data = show(filled, admin, period=None, today=today, reporting_calendar=calendar)
+    assert data.period == expected
+    assert data.calendar == (calendar or "decree09")
+    assert (data.period_window.first, data.period_window.last) == window
+
+
+def test_default_quarter_on_fixed_dates(filled: Session, admin: Actor) -> None:
+    local_board(filled, admin, period_type="quarter", reporting_calendar="decree09")
+    decree = show(filled, admin, code="bao-cao", period=None, today=date(2026, 9, 20))
+    assert (decree.period, decree.calendar) == ("2026Q3", "decree09")  # closed 14/09
+    assert decree.period_label == "Quý III/2026 (15/06/2026 – 14/09/2026)"
+    plain = show(
+        filled,
+        admin,
+        code="bao-cao",
+        period=None,
+        today=date(2026, 9, 20),
+        reporting_calendar="calendar",
+    )
+    assert (plain.period, plain.period_label) == ("2026Q2", "Quý II/2026")
+
+
+def test_decree09_labels_windows_and_the_same_numbers(filled: Session, admin: Actor) -> None:
+    decree = show(filled, admin)  # the pack dashboard's own calendar
+    plain = show(filled, admin, reporting_calendar="calendar")
+    assert (decree.calendar, plain.calendar) == ("decree09", "calendar")
+    assert decree.period_label == "Tháng 10/2026 (15/09/2026 – 14/10/2026)"
+    assert plain.period_label == "Tháng 10/2026"
+    assert (decree.period_window.first, decree.period_window.last) == (
+        date(2026, 9, 15),
+        date(2026, 10, 14),
+    )
+    # values are stored under the nominal period: the numbers do not change
+    for widget_id in ("retail", "budget", "cpi", "poverty-ranking", "communes", "budget-trend"):
+        assert numbers(widget(decree, widget_id)) == numbers(widget(plain, widget_id))
+    cpi = widget(decree, "cpi")
+    assert cpi["period_label"] == "Tháng 10/2026 (15/09/2026 – 14/10/2026)"
+    assert widget(plain, "cpi")["period_label"] == "Tháng 10/2026"
+    # a year to date under Decree 09 runs from 15/12 of the previous year
+    assert widget(decree, "retail")["ytd_label"] == "Tháng 10/2026 (15/12/2025 – 14/10/2026)"
+    assert widget(plain, "retail")["ytd_label"] == "Tháng 10/2026"
+    ranking = widget(decree, "poverty-ranking")
+    assert ranking["period_label"] == "Năm 2025 (15/12/2024 – 14/12/2025)"
+    assert widget(plain, "poverty-ranking")["period_label"] == "Năm 2025"
+    english = show(filled, admin, locale="en")
+    assert english.period_label == "October 2026 (15 Sep 2026 – 14 Oct 2026)"
+
+
+def test_links_keep_a_calendar_other_than_the_dashboards_own(filled: Session, admin: Actor) -> None:
+    own = widget(show(filled, admin), "poverty-ranking")["rows"][0]["link"]
+    assert own == f"/dashboards/{BOARD}?unit={LIEN_CHIEU}&period=2026-10"
+    other = widget(show(filled, admin, reporting_calendar="calendar"), "communes")["rows"]
+    assert {r["link"] for r in other} >= {
+        f"/dashboards/{BOARD}?unit={HAI_VAN}&period=2026-10&calendar=calendar"
+    }
+
+
+def test_an_unknown_calendar_is_refused(filled: Session, admin: Actor) -> None:
+    with pytest.raises(ProblemError) as caught:
+        show(filled, admin, reporting_calendar="lunar")
+    assert caught.value.code == "validation_error"
+    assert caught.value.errors[0]["location"] == ["query", "calendar"]
+
+
+def test_cache_keeps_the_calendars_apart(filled: Session, admin: Actor) -> None:
+    cache = service.DashboardCache()
+    decree = show(filled, admin, cache=cache)
+    plain = show(filled, admin, cache=cache, reporting_calendar="calendar")
+    assert (cache.hits, cache.misses) == (0, 2)  # same period code, two entries
+    assert (decree.period, plain.period) == ("2026-10", "2026-10")
+    assert decree.period_label != plain.period_label
+    explicit = show(filled, admin, cache=cache, reporting_calendar="decree09")
+    assert explicit.period_label == decree.period_label
+    assert explicit.generated_at == decree.generated_at  # the default and decree09: one entry
+    again = show(filled, admin, cache=cache, reporting_calendar="calendar")
+    assert again.generated_at == plain.generated_at
+    assert (cache.hits, cache.misses) == (2, 2)
+
+
+def test_recomputed_on_write_in_the_same_calendar(database: Database, session: Session) -> None:
+    """The cache's recipe recomputes a view in the calendar it was asked in."""
+    with database.transaction() as s:
+        admin = staff(s, ADMIN)
+        ingest(s, admin, [row("CPI", "48", "2026-10", 3.0)], idempotency_key="cal-1")
+        s.info.pop("actor", None)
+    cache = service.DashboardCache()
+
+    def view() -> Any:
+        with database.reading() as db:
+            return show(db, admin, cache=cache, period=None, reporting_calendar="calendar")
+
+    assert view().period == "2026-10"
+    with database.transaction() as s:
+        ingest(s, admin, [row("CPI", "48", "2026-10", 3.5)], idempotency_key="cal-2")
+        s.info.pop("actor", None)
+    assert service.rewarm_after_write(cache, database) == 1
+    fresh = view()
+    assert (fresh.calendar, fresh.period, widget(fresh, "cpi")["value"]) == (
+        "calendar",
+        "2026-10",
+        3.5,
+    )

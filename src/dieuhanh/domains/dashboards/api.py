@@ -38,6 +38,7 @@ from dieuhanh.domains.dashboards.schemas import (
     DashboardSummary,
     PlaylistIn,
     PlaylistOut,
+    ReportingCalendar,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["dashboards"])
@@ -55,6 +56,13 @@ UnitParam = Annotated[
 PeriodParam = Annotated[
     str | None,
     Query(max_length=16, description="2026-10, 2026Q3, 2026… (default: the latest complete)"),
+]
+CalendarParam = Annotated[
+    ReportingCalendar | None,
+    Query(
+        description="calendar (ordinary months) or decree09 (Decree 09/2019 reporting periods, "
+        "15th to 14th); default: the dashboard's own. Links in the answer keep it."
+    ),
 ]
 
 
@@ -77,8 +85,10 @@ def load_data(
     unit: str | None,
     period: str | None,
     widgets: list[str] | None = None,
+    calendar: str | None = None,
 ) -> DashboardData:
-    """Shared by the JSON route, the pages and the downloads."""
+    """Shared by the JSON route, the pages and the downloads (``calendar`` is the reporting
+    calendar, ``None`` for the dashboard's own)."""
     return service.show_dashboard(
         db=db,
         actor=actor,
@@ -91,6 +101,7 @@ def load_data(
         hub=hub_of(request),
         cache=request.app.state.dashboard_cache,
         widgets=widgets,
+        reporting_calendar=calendar,
     )
 
 
@@ -167,11 +178,14 @@ def dashboard_data(
             description="Only these widget ids, comma-separated (live refreshes)",
         ),
     ] = None,
+    calendar: CalendarParam = None,
 ) -> DashboardData:
     """Every widget's data for one unit and period (see ``dashboards.data`` for shapes);
-    with ``widgets``, only those (the answer's ``dashboard.widgets`` lists them alone)."""
+    with ``widgets``, only those (the answer's ``dashboard.widgets`` lists them alone).
+    ``calendar=decree09`` reads the period as a Decree-09 reporting period: the latest
+    closed one by default, labels and ``period_window`` with its days."""
     only = widgets.split(",") if widgets else None
-    return load_data(request, db, actor, locale, code, unit, period, only)
+    return load_data(request, db, actor, locale, code, unit, period, only, calendar)
 
 
 def _filename(data: DashboardData, widget: str, ext: str) -> str:
@@ -193,9 +207,10 @@ def widget_csv(
     widget: WidgetId,
     unit: UnitParam = None,
     period: PeriodParam = None,
+    calendar: CalendarParam = None,
 ) -> Response:
     """One widget's data as UTF-8 CSV (with a BOM, so Excel reads the diacritics)."""
-    data = load_data(request, db, actor, locale, code, unit, period)
+    data = load_data(request, db, actor, locale, code, unit, period, calendar=calendar)
     header, rows = service.widget_table(data, widget)
     out = io.StringIO()
     writer = csv.writer(out)
@@ -223,9 +238,10 @@ def widget_xlsx(
     widget: WidgetId,
     unit: UnitParam = None,
     period: PeriodParam = None,
+    calendar: CalendarParam = None,
 ) -> Response:
     """One widget's data as an Excel workbook (numbers stay numbers)."""
-    data = load_data(request, db, actor, locale, code, unit, period)
+    data = load_data(request, db, actor, locale, code, unit, period, calendar=calendar)
     header, rows = service.widget_table(data, widget)
     book = Workbook()
     sheet = book.active

@@ -3,7 +3,8 @@ indicators service (so scope, coverage, the 2025 re-mapping and targets apply un
 
 The shapes of ``WidgetData.data`` (the contract with ``static/js/dashboard.js``):
 
-* ``kpi``: ``indicator`` (IndicatorRef), ``period``, ``period_label``, ``value``,
+* ``kpi``: ``indicator`` (IndicatorRef), ``period``, ``period_label``, ``ytd_label`` (the
+  year to date to the period; under Decree 09 with its days from 15/12), ``value``,
   ``value_text``, ``measure_unit``, ``ytd`` / ``ytd_text``, ``change`` (``percent``,
   ``absolute``, ``previous``, ``period``) or null, ``progress`` (ProgressOut) or null,
   ``colour`` (green/amber/red/grey), ``freshness`` (fresh/late/missing), ``data_until``
@@ -11,7 +12,10 @@ The shapes of ``WidgetData.data`` (the contract with ``static/js/dashboard.js``)
   ``sparkline`` [{``period``, ``label``, ``value``}], ``link`` (indicator detail).
 * ``timeseries``: ``period_type``, ``periods``, ``labels``, ``series`` [{``indicator``,
   ``values``}], ``targets`` [{``indicator``, ``values``}] (phased plan to date, per period,
-  where a plan exists), ``annotations`` [] (directives, when that component lands).
+  where a plan exists), ``annotations`` [{``period`` (the chart period holding ``day``),
+  ``end_period`` (a span's last, or null), ``label``, ``day``, ``end_day``, ``day_text``,
+  ``kind`` (note/event/directive), ``kind_label``, ``text``, ``link``, ``indicator``,
+  ``unit``, ``author``}] of the series' indicators for the unit, its ancestors and every unit.
 * ``ranking``: ``indicator``, ``period`` / ``period_label`` (the indicator's own period:
   the latest of its cadence ended by the dashboard's period), ``level``, ``rows``
   [{``unit``: UnitLink, ``value``, ``value_text``, ``rank``, ``link``}] best first by the
@@ -35,7 +39,7 @@ from typing import Any
 from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import N_, format_date, format_number, gettext
-from dieuhanh.core.periods import Period, PeriodType, label
+from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.domains.dashboards import counters
 from dieuhanh.domains.dashboards.schemas import (
     CounterWidget,
@@ -104,7 +108,8 @@ def _kpis(view: View, widgets: Sequence[KpiWidget]) -> dict[str, dict[str, Any]]
         out[widget.id] = {
             "indicator": ref.model_dump(mode="json"),
             "period": item.period,
-            "period_label": item.label,
+            "period_label": view.period_label(item.period, item.label),
+            "ytd_label": view.ytd_label(item.period),
             "value": headline.value,
             "value_text": _text(headline.value, ref.decimals, view.locale),
             "measure_unit": ref.measure_unit,
@@ -234,7 +239,15 @@ def _timeseries(view: View, widget: TimeSeriesWidget, period_type: str) -> dict[
         "labels": labels,
         "series": series_out,
         "targets": targets,
-        "annotations": [],
+        "annotations": indicators.chart_annotations(
+            db=view.db,
+            actor=view.actor,
+            codes=widget.indicators,
+            unit=view.unit.code,
+            hierarchy=view.unit.hierarchy,
+            periods=periods,
+            locale=view.locale,
+        ),
     }
 
 
@@ -318,7 +331,7 @@ def _cross(
 
 
 def _dashboard_link(view: View, code: str, unit: str) -> str:
-    return f"/dashboards/{code}?unit={unit}&period={view.period}"
+    return view.dashboard_link(code, unit)
 
 
 def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any]:
@@ -340,7 +353,7 @@ def _ranking(view: View, widget: RankingWidget, dashboard: str) -> dict[str, Any
     return {
         "indicator": ref.model_dump(mode="json"),
         "period": str(periods[ref.code]),
-        "period_label": label(periods[ref.code], view.locale),
+        "period_label": view.period_label(periods[ref.code]),
         "level": widget.level,
         "rows": rows,
         "missing": len(present) - len(valued),
@@ -365,7 +378,7 @@ def _map(view: View, widget: MapWidget, dashboard: str) -> dict[str, Any]:
     return {
         "indicator": ref.model_dump(mode="json"),
         "period": str(periods[ref.code]),
-        "period_label": label(periods[ref.code], view.locale),
+        "period_label": view.period_label(periods[ref.code]),
         "level": widget.level,
         "hierarchy": view.hierarchy,
         "geojson_url": (
@@ -397,7 +410,7 @@ def _table(view: View, widget: TableWidget, dashboard: str) -> dict[str, Any]:
     return {
         "indicators": [r.model_dump(mode="json") for r in refs],
         "periods": [str(periods[r.code]) for r in refs],
-        "period_labels": [label(periods[r.code], view.locale) for r in refs],
+        "period_labels": [view.period_label(periods[r.code]) for r in refs],
         "rows": [
             {
                 "unit": {"code": row.unit.code, "name": row.unit.name, "level": row.unit.level},
@@ -503,8 +516,10 @@ def dashboard_data(view: View, dashboard: DashboardOut) -> DashboardData:
         breadcrumbs=breadcrumbs(view),
         children_level=child_level(view.unit),
         period=str(view.period),
-        period_label=label(view.period, view.locale),
+        period_label=view.period_label(view.period),
         period_type=view.period.type.value,
+        calendar=view.reporting,
+        period_window=view.period_window(),
         data_until=max(until) if until else None,
         generated_at=utcnow(),
         indicators=sorted(set(codes)),
@@ -513,12 +528,26 @@ def dashboard_data(view: View, dashboard: DashboardOut) -> DashboardData:
 
 
 def refresh_feeds(view: View, data: DashboardData) -> DashboardData:
-    """A kept dashboard with its feed widgets filled in now (events are not data)."""
-    feeds = {w.id: w for w in data.dashboard.widgets if isinstance(w, FeedWidget)}
-    if not feeds:
+    """A kept dashboard with its feed widgets, and the counter widgets that count things
+    other than indicator values (reports, cases: ``Counter.volatile``), filled in now — the
+    kept copy follows the indicators' data version only."""
+    fresh: dict[str, FeedWidget | CounterWidget] = {}
+    for widget in data.dashboard.widgets:
+        if isinstance(widget, FeedWidget) or (
+            isinstance(widget, CounterWidget) and counters.any_volatile(widget.counters)
+        ):
+            fresh[widget.id] = widget
+    if not fresh:
         return data
-    widgets = [
-        w.model_copy(update={"data": _feed(view, feeds[w.id])}) if w.id in feeds else w
-        for w in data.widgets
-    ]
+    widgets = []
+    for shown in data.widgets:
+        if shown.id not in fresh:
+            widgets.append(shown)
+            continue
+        spec = fresh[shown.id]
+        try:
+            now = _feed(view, spec) if isinstance(spec, FeedWidget) else _counter(view, spec)
+            widgets.append(shown.model_copy(update={"data": now, "error": None}))
+        except ProblemError as exc:
+            widgets.append(shown.model_copy(update={"data": None, "error": exc.detail or exc.code}))
     return data.model_copy(update={"widgets": widgets})

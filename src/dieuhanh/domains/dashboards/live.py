@@ -40,6 +40,8 @@ def describe(event: Event, locale: str) -> str:
     payload = event.payload
     if event.topic == "indicators.observations_written":
         codes = ", ".join(payload.get("indicators", [])[:5])
+        if payload.get("source") == "annotation":  # a note on the charts, not values
+            return gettext("Chart notes changed: %(codes)s", locale) % {"codes": codes}
         return gettext("%(rows)s values updated: %(codes)s", locale) % {
             "rows": payload.get("rows", 0),
             "codes": codes,

@@ -29,6 +29,11 @@ class Dashboard(Base):
     component: Mapped[str] = mapped_column(String(64), default="local")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
     period_type: Mapped[str] = mapped_column(String(8), default="month")
+    # calendar | decree09: the calendar it opens in (added by a migration, hence the server
+    # default that fills the rows that existed before)
+    reporting_calendar: Mapped[str] = mapped_column(
+        String(16), default="calendar", server_default="calendar"
+    )
     headline: Mapped[bool] = mapped_column(Boolean, default=False)
     origin: Mapped[str] = mapped_column(String(8), default="local")  # pack | local
     edited_locally: Mapped[bool] = mapped_column(Boolean, default=False)

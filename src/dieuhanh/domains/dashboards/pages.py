@@ -9,6 +9,12 @@ block (not executed, so the ``default-src 'self'`` policy allows it), from which
 current from the live event stream. The wall fetches each playlist item's data from the
 API and renders it with the same script. Numbers come from ``service.show_dashboard``
 through ``api.load_data``, so a page shows exactly what the API and the downloads show.
+
+The period picker also switches the calendar (``calendar=decree09`` for the Decree 09/2019
+reporting period; see ``dashboards.view``). Every link inside a board — picker, breadcrumbs,
+drill-down, downloads, the live refresh — carries ``calendar=`` when the reader's calendar
+is not the dashboard's own, so the reader stays in it; the wall shows each dashboard in its
+own calendar.
 """
 
 from __future__ import annotations
@@ -26,10 +32,18 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import CurrentActor, DbSession, require
 from dieuhanh.core.i18n import N_, format_date, gettext
 from dieuhanh.core.pages import page_locale, render
-from dieuhanh.core.periods import Period, PeriodType, label
+from dieuhanh.core.periods import Period, PeriodType
+from dieuhanh.core.reporting_periods import (
+    CALENDARS,
+    CalendarName,
+    has_started,
+    is_closed,
+    latest_closed,
+    window_label,
+)
 from dieuhanh.core.security import Actor, allowed
 from dieuhanh.domains.dashboards import service
-from dieuhanh.domains.dashboards.api import load_data
+from dieuhanh.domains.dashboards.api import CalendarParam, load_data
 from dieuhanh.domains.dashboards.schemas import (
     DASHBOARD_CODE_PATTERN,
     DashboardData,
@@ -53,6 +67,10 @@ PERIOD_TYPES: tuple[tuple[PeriodType, str], ...] = (
     (PeriodType.HALF, N_("Half-year")),
     (PeriodType.YEAR, N_("Year")),
 )
+CALENDAR_LABELS: dict[CalendarName, str] = {
+    "calendar": N_("Calendar"),
+    "decree09": N_("Decree 09 reporting period"),
+}
 # Rows of the 12-column grid one wall screen shows; a taller dashboard is shown in parts.
 WALL_ROWS = 6
 
@@ -121,38 +139,69 @@ def page_url(base: str, **params: str | None) -> str:
     return f"{base}?{urlencode(kept)}" if kept else base
 
 
-def switch_type(period: Period, kind: PeriodType, today: date) -> Period:
+def switch_type(
+    period: Period, kind: PeriodType, today: date, calendar: CalendarName = "calendar"
+) -> Period:
     """The period of ``kind`` to show when the reader switches type: the latest one that has
     ended by the end of the period shown (October → the third quarter, the previous year),
-    and never one that has not ended yet."""
+    and never one that has not closed yet in the calendar shown. Decree-09 periods are
+    unions of the same nominal months, so "ended by" is the same comparison in both."""
     candidate = Period.containing(kind, period.end)
     if candidate.end > period.end:
         candidate = candidate.previous()
-    latest = Period.containing(kind, today).previous()
+    latest = latest_closed(kind, today, calendar)
     return latest if latest < candidate else candidate
 
 
+def switch_calendar(period: Period, today: date, calendar: CalendarName) -> Period:
+    """The period to show when the reader switches to ``calendar``: the same one if it has
+    closed there too, else the latest closed one of its type (on 22/11 the Decree-09 month
+    2026-11 becomes the calendar month 2026-10; 2026-10 stays 2026-10 the other way)."""
+    if is_closed(period, today, calendar):
+        return period
+    return latest_closed(period.type, today, calendar)
+
+
 def period_picker(
-    data: DashboardData, period_url: Callable[[str], str], today: date, locale: str
+    data: DashboardData,
+    period_url: Callable[[str, CalendarName], str],
+    today: date,
+    locale: str,
 ) -> dict[str, Any]:
-    """Type tabs (month, quarter, half, year) and the previous / next arrows."""
+    """Type tabs (month, quarter, half, year), the calendar switch (calendar or Decree-09
+    reporting period) and the previous / next arrows; "next" is offered once that period
+    has started in the calendar shown, as in the ordinary calendar."""
     shown = Period.parse(data.period)
+    calendar: CalendarName = data.calendar
     kinds = [
         PeriodLink(
             kind=kind.value,
             label=gettext(name, locale),
-            url=period_url(str(shown if kind is shown.type else switch_type(shown, kind, today))),
+            url=period_url(
+                str(shown if kind is shown.type else switch_type(shown, kind, today, calendar)),
+                calendar,
+            ),
             current=kind is shown.type,
         )
         for kind, name in PERIOD_TYPES
     ]
-    after = shown.next()
+    calendars = [
+        PeriodLink(
+            kind=name,
+            label=gettext(CALENDAR_LABELS[name], locale),
+            url=period_url(str(switch_calendar(shown, today, name)), name),
+            current=name == calendar,
+        )
+        for name in CALENDARS
+    ]
+    before, after = shown.previous(), shown.next()
     return {
         "kinds": kinds,
-        "previous": period_url(str(shown.previous())),
-        "previous_label": label(shown.previous(), locale),
-        "next": period_url(str(after)) if after.start <= today else None,
-        "next_label": label(after, locale),
+        "calendars": calendars,
+        "previous": period_url(str(before), calendar),
+        "previous_label": window_label(before, locale, calendar),
+        "next": period_url(str(after), calendar) if has_started(after, today, calendar) else None,
+        "next_label": window_label(after, locale, calendar),
     }
 
 
@@ -213,18 +262,25 @@ def board_context(
     code = data.dashboard.code
     today = units.today()
 
-    def period_url(period: str) -> str:
+    def kept(calendar: str) -> str | None:
+        """``calendar=`` only where it is not the dashboard's own (absent means that)."""
+        return calendar if calendar != data.dashboard.reporting_calendar else None
+
+    def period_url(period: str, calendar: CalendarName) -> str:
         unit = data.unit.code if keep_unit else None
-        return page_url(period_base, unit=unit, period=period)
+        return page_url(period_base, unit=unit, period=period, calendar=kept(calendar))
 
     def unit_url(unit: str) -> str:
-        return page_url(f"/dashboards/{code}", unit=unit, period=data.period)
+        return page_url(
+            f"/dashboards/{code}", unit=unit, period=data.period, calendar=kept(data.calendar)
+        )
 
     def download(widget: str, ext: str) -> str:
         return page_url(
             f"/api/v1/dashboards/{code}/widgets/{widget}/data.{ext}",
             unit=data.unit.code,
             period=data.period,
+            calendar=kept(data.calendar),
         )
 
     return {
@@ -238,7 +294,10 @@ def board_context(
         "data_until_text": data_until_text(data, locale),
         "download": download,
         "data_url": page_url(
-            f"/api/v1/dashboards/{code}/data", unit=data.unit.code, period=data.period
+            f"/api/v1/dashboards/{code}/data",
+            unit=data.unit.code,
+            period=data.period,
+            calendar=kept(data.calendar),
         ),
         "strings": js_strings(locale),
         "can_manage": allowed(actor, "dashboards.manage"),
@@ -270,11 +329,13 @@ def dashboard_view(
     code: Code,
     unit: UnitParam = None,
     period: PeriodParam = None,
+    calendar: CalendarParam = None,
 ) -> Response:
-    """One dashboard for a unit (default: the dashboard's, else the home province) and a
-    period (default: the latest complete one of the dashboard's period type)."""
+    """One dashboard for a unit (default: the dashboard's, else the home province), a
+    calendar (default: the dashboard's) and a period (default: the latest closed one of the
+    dashboard's period type in that calendar)."""
     locale = page_locale(request)
-    data = load_data(request, db, actor, locale, code, unit, period)
+    data = load_data(request, db, actor, locale, code, unit, period, calendar=calendar)
     context = board_context(request, actor, data, period_base=f"/dashboards/{code}")
     return render(request, "dashboards/view.html", context)
 
@@ -283,7 +344,8 @@ def _wall_items(
     db: Any, actor: Actor, playlist: str | None, screen: int | None
 ) -> tuple[str, list[dict[str, Any]]]:
     """The playlist's name and what this screen rotates through, with each item's data
-    address (without a period: the wall always shows the latest complete one)."""
+    address (without a period or a calendar: the wall always shows the latest closed period
+    in each dashboard's own calendar)."""
     found = service.get_playlist(db=db, actor=actor, code=playlist)
     items = [
         {

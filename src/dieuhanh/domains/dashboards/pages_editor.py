@@ -102,6 +102,11 @@ PERIOD_TYPE_LABELS: tuple[tuple[str, str], ...] = (
     ("half", N_("Half-yearly")),
     ("year", N_("Yearly")),
 )
+# The calendars a dashboard may open in (the same labels as the dashboard's period picker).
+REPORTING_CALENDAR_LABELS: tuple[tuple[str, str], ...] = (
+    ("calendar", N_("Calendar")),
+    ("decree09", N_("Decree 09 reporting period")),
+)
 # What a feed can listen to today; other domains' topics can be typed in.
 FEED_TOPICS: tuple[str, ...] = ("*", "indicators.*", "alerts.*", "feedback.*")
 
@@ -316,6 +321,7 @@ def _editor(
         "dashboard": dashboard,
         "state": state,
         "period_types": _choices(PERIOD_TYPE_LABELS, locale),
+        "reporting_calendars": _choices(REPORTING_CALENDAR_LABELS, locale),
         "unit_choices": _unit_choices(request, db, actor) if dashboard is None else [],
         "code_pattern": DASHBOARD_CODE_PATTERN.removeprefix("^").removesuffix("$"),
         "can_delete": dashboard is not None and dashboard.origin == "local",

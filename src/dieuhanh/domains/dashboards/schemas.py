@@ -10,7 +10,7 @@ units, a choropleth map of them, a table, a counter and a live feed.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
@@ -29,6 +29,9 @@ IndicatorCode = Annotated[str, StringConstraints(pattern=INDICATOR_CODE_PATTERN)
 Title = Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)]
 ChildLevel = Literal["child", "province", "district", "commune"]
 PeriodType = Literal["month", "quarter", "half", "year"]
+# Which days a period stands for: the ordinary calendar, or the Decree 09/2019 reporting
+# period (a month runs from the 15th of the previous month to the 14th).
+ReportingCalendar = Literal["calendar", "decree09"]
 
 
 class WidgetBase(Schema):
@@ -158,6 +161,11 @@ class DashboardIn(Schema):
         "may see (opened for the home province by default)",
     )
     period_type: PeriodType = "month"
+    reporting_calendar: ReportingCalendar = Field(
+        default="calendar",
+        description="The calendar the dashboard opens in: calendar, or decree09 (reporting "
+        "periods of Decree 09/2019, for report figures); readers may switch",
+    )
     headline: bool = Field(
         default=False, description="Its KPI tiles appear on the home page 'Tổng quan'"
     )
@@ -184,6 +192,7 @@ class DashboardPatch(Schema):
     description_vi: Annotated[str, StringConstraints(max_length=2000)] | None = None
     description_en: Annotated[str, StringConstraints(max_length=2000)] | None = None
     period_type: PeriodType | None = None
+    reporting_calendar: ReportingCalendar | None = None
     headline: bool | None = None
     widgets: list[Widget] | None = Field(default=None, max_length=MAX_WIDGETS)
 
@@ -204,6 +213,7 @@ class DashboardOut(Schema):
     component: str
     unit: str | None
     period_type: str
+    reporting_calendar: ReportingCalendar
     headline: bool
     origin: str = Field(description="pack (shipped by a component) or local")
     edited_locally: bool
@@ -243,14 +253,25 @@ class WidgetData(Schema):
     error: str | None = None
 
 
+class PeriodWindow(Schema):
+    """The days a period stands for, both ends inclusive."""
+
+    first: date
+    last: date
+
+
 class DashboardData(Schema):
     dashboard: DashboardOut
     unit: UnitLink
     breadcrumbs: list[UnitLink] = Field(description="From the viewer's scope root down")
     children_level: str | None
     period: str
-    period_label: str
+    period_label: str = Field(description="Under decree09 with its window of days")
     period_type: str
+    calendar: ReportingCalendar = Field(description="The calendar the period is read in")
+    period_window: PeriodWindow = Field(
+        description="First and last day of the period (Decree 09: 15th to 14th)"
+    )
     data_until: str | None = Field(description="Latest period with data among the widgets")
     generated_at: datetime
     indicators: list[str] = Field(description="Codes shown: live updates refresh on these")

@@ -131,6 +131,9 @@ def compose_home(*, db: Session, actor: Actor, locale: str = "vi") -> DashboardO
         component="home",
         unit=None,
         period_type="month",
+        # it gathers every component's tiles, so it opens in the ordinary calendar; readers
+        # may switch to the Decree-09 reporting period
+        reporting_calendar="calendar",
         headline=False,
         origin="pack",
         edited_locally=False,
@@ -163,9 +166,14 @@ def show_dashboard(
     today: date | None = None,
     cache: DashboardCache | None = None,
     widgets: Sequence[str] | None = None,
+    reporting_calendar: str | None = None,
 ) -> DashboardData:
     """Everything a dashboard page (or the wall) draws, for one unit and period; from
     ``cache`` while the data and the definition are unchanged (see ``dashboards.cache``).
+
+    ``reporting_calendar`` (``calendar`` or ``decree09``; default: the dashboard's own) is
+    the calendar the period is read in: it picks the default period and the labels, so it
+    is part of the cache key.
 
     ``widgets`` gives only those widgets (taken from the cache when the whole dashboard was
     recomputed on write, else computed alone and not kept): a page told by the live stream
@@ -183,12 +191,14 @@ def show_dashboard(
         calendar=calendar,
         today=today,
         hub=hub,
+        reporting=reporting_calendar,
     )
     key = (
         code,
         _definition_version(db, actor, dashboard),
         view.unit.id,
         str(view.period),
+        view.reporting,
         locale,
         actor.scope_unit_id,
         view.today,
@@ -227,6 +237,7 @@ def show_dashboard(
                 calendar=calendar,
                 today=today,
                 hub=hub,
+                reporting=reporting_calendar,
             )
             return dashboard_data(again, board)
 

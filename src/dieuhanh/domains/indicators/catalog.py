@@ -145,7 +145,21 @@ def indicators_by_code(*, db: Session, codes: Iterable[str]) -> dict[str, Indica
         return {}
     names = Names(db)
     rows = db.scalars(select(Indicator).where(Indicator.code.in_(wanted)))
-    return {row.code: to_out(row, names) for row in rows}
+    return {row.code: _out_once(db, row, names) for row in rows}
+
+
+def _out_once(db: Session, row: Indicator, names: Names) -> IndicatorOut:
+    """``to_out`` remembered for a read session (by code and version): a dashboard lists
+    the same definitions a dozen times, and validating one costs more than reading it."""
+    cache = read_cache(db, "indicators.by_code")
+    if cache is not None:
+        kept: IndicatorOut | None = cache.get(row.code)
+        if kept is not None and kept.version == row.version:
+            return kept
+    out = to_out(row, names)
+    if cache is not None:
+        cache[row.code] = out
+    return out
 
 
 def _matches(row: Indicator, words: list[str]) -> bool:
@@ -182,7 +196,7 @@ def list_indicators(
     ]
     found.sort(key=lambda row: (row.component, row.sector, row.code))
     names = Names(db)
-    return [to_out(row, names) for row in found[offset : offset + limit]], len(found)
+    return [_out_once(db, row, names) for row in found[offset : offset + limit]], len(found)
 
 
 def indicator_history(*, db: Session, code: str) -> list[IndicatorVersionOut]:

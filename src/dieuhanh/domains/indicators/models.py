@@ -245,3 +245,30 @@ class DataVersion(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IndicatorAnnotation(Base):
+    """A dated note pinned to an indicator's charts ("bão số 12 đổ bộ", a directive issued),
+    for one unit — shown on its charts and on those of every unit below it — or, with no
+    unit, for every unit. ``end_day`` makes it a span (a flood week).
+
+    ``source`` is ``user`` for notes people write, or the name of the component that made it
+    (directives are written by the directives component and removed only by it).
+    """
+
+    __tablename__ = "indicator_annotations"
+    __table_args__ = (Index("ix_indicator_annotations_indicator_day", "indicator_id", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicators.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    day: Mapped[date] = mapped_column(Date)
+    end_day: Mapped[date | None] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # note | event | directive
+    text_vi: Mapped[str] = mapped_column(String(500))
+    text_en: Mapped[str | None] = mapped_column(String(500))
+    link: Mapped[str | None] = mapped_column(String(500))
+    source: Mapped[str] = mapped_column(String(64), default="user")
+    created_by: Mapped[str] = mapped_column(String(128))  # actor label, e.g. user:operator48
+    created_by_name: Mapped[str] = mapped_column(String(255), default="")  # shown as author
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -9,7 +9,9 @@
   (month, quarter, year; with the Decree-09 window for Decree-09 indicators);
 * the series chart (drawn by ``static/js/indicator-chart.js`` from JSON in the page, so it
   needs no second request): values, the same period last year, the plan, gaps where nothing
-  was reported, and the values re-mapped across the 2025 reform drawn dashed;
+  was reported, the values re-mapped across the 2025 reform drawn dashed, and the
+  annotations (notes, events, directives) as marks, listed under the chart with a form to
+  add one for those who may write (``pages_detail_annotations``);
 * the value with its coverage and change on last year, progress toward the plan with the
   projection and status, freshness (late communes), and a table of the units below, whose
   stored values open their revision history (``pages_upload.value_history``, HTMX);
@@ -37,6 +39,7 @@ from dieuhanh.core.periods import Period, label, parse
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.indicators import service
 from dieuhanh.domains.indicators.pages_catalog import LABELS
+from dieuhanh.domains.indicators.pages_detail_annotations import annotations_block
 from dieuhanh.domains.indicators.pages_detail_view import (
     CHART_SPAN,
     CODE_PATH,
@@ -149,6 +152,8 @@ def indicator_detail(
         return f"/indicators/{code}?{urlencode(sel.params(**changes))}"
 
     periods = list(reversed(_range(sel.first, sel.last)))
+    chart = _chart(sel, points, targets, locale)
+    notes = annotations_block(db, actor, sel, chart, locale)
     explain = {"unit": sel.unit.code, "hierarchy": sel.unit.hierarchy, "period": str(sel.period)}
     context: dict[str, Any] = {
         "indicator": indicator,
@@ -167,7 +172,8 @@ def indicator_detail(
         "period": str(sel.period),
         "period_label": label(sel.period, locale),
         "calendar_note": _calendar_note(indicator, sel.period, locale),
-        "chart": _chart(sel, points, targets, locale),
+        "chart": chart,
+        "notes": notes,
         "exports": _exports(sel),
         "found": found,
         "target": _target(found, locale),

@@ -27,9 +27,9 @@ from functools import lru_cache
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from dieuhanh.core.i18n import format_date
-from dieuhanh.core.periods import Period, PeriodError, PeriodType, label, parse
-from dieuhanh.core.reporting_periods import REPORTING_TYPES, reporting_window
+from dieuhanh.core.db import read_cache
+from dieuhanh.core.periods import Period, PeriodError, PeriodType, parse
+from dieuhanh.core.reporting_periods import REPORTING_TYPES, reporting_window, window_label
 
 CADENCE_TYPES: dict[str, PeriodType] = {
     "day": PeriodType.DAY,
@@ -82,10 +82,14 @@ def stored_types_many(
     db: Session, indicator_ids: Iterable[int]
 ) -> dict[int, frozenset[PeriodType]]:
     """The period types each indicator has values at: one primary-key probe per indicator
-    and type, all in one statement (a ``DISTINCT`` would read every row of the indicator)."""
-    ids = sorted(set(indicator_ids))
+    and type, all in one statement (a ``DISTINCT`` would read every row of the indicator);
+    remembered for a read session (a dashboard asks about the same indicators ~20 times)."""
+    wanted = sorted(set(indicator_ids))
+    cache = read_cache(db, "indicators.stored_types")
+    known = {i: cache[i] for i in wanted if i in cache} if cache is not None else {}
+    ids = [i for i in wanted if i not in known]
     if not ids:
-        return {}
+        return known
     # Plain SQL text: the pairs are integers and the fixed period-type names, and building
     # a 400-row VALUES clause through SQLAlchemy's expression layer costs more than the
     # query itself on an overview of 50 indicators.
@@ -98,7 +102,10 @@ def stored_types_many(
     out: dict[int, set[PeriodType]] = {i: set() for i in ids}
     for indicator_id, kind in db.execute(statement):
         out[int(indicator_id)].add(PeriodType(kind))
-    return {i: frozenset(kinds) for i, kinds in out.items()}
+    found = {i: frozenset(kinds) for i, kinds in out.items()}
+    if cache is not None:
+        cache.update(found)
+    return known | found
 
 
 def stored_types(db: Session, indicator_id: int) -> frozenset[PeriodType]:
@@ -170,12 +177,9 @@ def window(cadence: str, period: Period) -> tuple[date, date]:
 
 
 def window_text(cadence: str, period: Period, locale: str) -> str:
-    """``Tháng 7/2026`` or, for Decree-09 reporting, ``Tháng 7/2026 (15/06/2026 – 14/07/2026)``."""
-    text = label(period, locale)
-    if is_decree09(cadence, period):
-        first, last = window(cadence, period)
-        return f"{text} ({format_date(first, locale)} – {format_date(last, locale)})"
-    return text
+    """``Tháng 7/2026`` or, for Decree-09 reporting, ``Tháng 7/2026 (15/06/2026 – 14/07/2026)``
+    (one wording with the dashboards' Decree-09 view: :func:`window_label`)."""
+    return window_label(period, locale, "decree09" if cadence == DECREE09 else "calendar")
 
 
 # --- the operators, in Python (explain trees and weighted averages use them) ------------------

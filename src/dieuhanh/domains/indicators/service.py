@@ -97,6 +97,22 @@ from dieuhanh.domains.indicators.schemas_query import TableOut as TableOut
 from dieuhanh.domains.indicators.schemas_query import ValueOut as ValueOut
 
 # --- end query --------------------------------------------------------------------------------
+# isort: split
+# --- annotations: dated notes on the charts (notes, events, directives) -----------------------
+from dieuhanh.domains.indicators.annotations import (
+    ANNOTATION_MESSAGES as ANNOTATION_MESSAGES,
+)
+from dieuhanh.domains.indicators.annotations import chart_annotations as chart_annotations
+from dieuhanh.domains.indicators.annotations import create_annotation as create_annotation
+from dieuhanh.domains.indicators.annotations import delete_annotation as delete_annotation
+from dieuhanh.domains.indicators.annotations import kind_label as kind_label
+from dieuhanh.domains.indicators.annotations import list_annotations as list_annotations
+from dieuhanh.domains.indicators.annotations import may_annotate as may_annotate
+from dieuhanh.domains.indicators.annotations import may_delete as may_delete
+from dieuhanh.domains.indicators.schemas_annotations import AnnotationIn as AnnotationIn
+from dieuhanh.domains.indicators.schemas_annotations import AnnotationOut as AnnotationOut
+
+# --- end annotations --------------------------------------------------------------------------
 
 # --- roll-ups kept on write ------------------------------------------------------------------
 rebuild_rollups = _rollups.rebuild

@@ -662,6 +662,7 @@
       description_vi: this.value("description_vi"),
       description_en: this.value("description_en"),
       period_type: this.value("period_type"),
+      reporting_calendar: this.value("reporting_calendar"),
       headline: this.value("headline"),
       widgets: this.widgets.map(this.clean, this)
     };

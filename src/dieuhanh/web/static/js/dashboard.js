@@ -12,9 +12,6 @@
 (function () {
   "use strict";
 
-  // Sequential single-hue scale for maps and tiles: readable with every colour vision.
-  var PALETTE = ["#eff6ff", "#bfdbfe", "#60a5fa", "#2563eb", "#1e3a8a"];
-  var NO_VALUE = "#cbd5e1";
   var SERIES = ["#b91c1c", "#1d4ed8", "#0f766e", "#a16207", "#7c3aed", "#be185d"];
   var STATUS = { green: "#15803d", amber: "#b45309", red: "#b91c1c", grey: "#6b7280" };
   var STATUS_ICON = { green: "✓", amber: "!", red: "✕", grey: "–" };
@@ -22,7 +19,6 @@
   var LIVE_URL = "/api/v1/live?topics=indicators.*";
   var WRITTEN = "indicators.observations_written";
   var strings = {};
-  var geoCache = {};
   var allCharts = [];
 
   // --- small helpers ---------------------------------------------------------------------
@@ -116,25 +112,6 @@
     return (percent > 0) === (direction === "up") ? "good" : "bad";
   }
 
-  // A colour on the sequential scale for value in [min, max].
-  function scale(value, min, max) {
-    if (value === null || value === undefined) { return NO_VALUE; }
-    var t = max > min ? (value - min) / (max - min) : 1;
-    var pos = Math.max(0, Math.min(1, t)) * (PALETTE.length - 1);
-    var i = Math.min(PALETTE.length - 2, Math.floor(pos));
-    var f = pos - i;
-    var a = hex(PALETTE[i]), b = hex(PALETTE[i + 1]);
-    return "rgb(" + [0, 1, 2].map(function (k) { return Math.round(a[k] + (b[k] - a[k]) * f); }).join(",") + ")";
-  }
-
-  function hex(code) {
-    return [1, 3, 5].map(function (k) { return parseInt(code.slice(k, k + 2), 16); });
-  }
-
-  function darkOn(value, min, max) {
-    return value !== null && value !== undefined && max > min && (value - min) / (max - min) > 0.55;
-  }
-
   function look(options) {
     var dark = options.theme === "dark";
     return {
@@ -155,6 +132,12 @@
     if (typeof echarts === "undefined" || !node) { return null; }
     var instance = echarts.init(node, null, { renderer: "svg" });
     instance.setOption(option);
+    return own(root, node, instance);
+  }
+
+  // Any drawing with dispose() and resize() (an ECharts instance, a Leaflet map) is owned by
+  // its widget the same way.
+  function own(root, node, instance) {
     var owner = node.closest(".widget") || root;
     (owner.__dhCharts = owner.__dhCharts || []).push(instance);
     allCharts.push(instance);
@@ -195,6 +178,56 @@
         areaStyle: { color: colour, opacity: 0.12 }, itemStyle: { color: colour }
       }]
     });
+  }
+
+  // Annotations (notes, events, directives pinned to a day) on a time-series chart: a
+  // vertical markLine at the period holding the day, a markArea for a span, an icon per kind
+  // (on the wall, where nobody hovers, the icon and the start of the text); the full text is
+  // in the axis tooltip. Texts are people's: always escaped before they reach the tooltip.
+  var NOTE_ICON = { note: "✎", event: "⚑", directive: "★" };
+  var NOTE_COLOUR = {
+    light: { note: "#475569", event: "#b45309", directive: "#7c3aed" },
+    dark: { note: "#e2e8f0", event: "#fbbf24", directive: "#c4b5fd" }
+  };
+
+  function annotationMarks(list, periods, ui) {
+    var lines = [], areas = [], byAxis = {};
+    var colours = NOTE_COLOUR[ui.dark ? "dark" : "light"];
+    (list || []).forEach(function (a) {
+      var at = periods.indexOf(a.period);
+      var until = a.end_period ? periods.indexOf(a.end_period) : at;
+      if (at < 0 && until >= 0) { at = 0; }  // a span that began before the chart's first period
+      if (at < 0) { return; }
+      if (until < at) { until = at; }
+      var colour = colours[a.kind] || colours.note;
+      var icon = NOTE_ICON[a.kind] || NOTE_ICON.note;
+      var short = a.text.length > 28 ? a.text.slice(0, 27) + "…" : a.text;
+      var label = {
+        show: true, color: colour, fontSize: ui.dark ? ui.font : ui.small,
+        fontWeight: ui.dark ? "bold" : "normal", formatter: ui.dark ? icon + " " + short : icon
+      };
+      if (until > at) {
+        areas.push([
+          { name: a.text, xAxis: shortPeriod(periods[at]), label: Object.assign({ position: "insideTop" }, label),
+            itemStyle: { color: colour, opacity: ui.dark ? 0.22 : 0.12 } },
+          { xAxis: shortPeriod(periods[until]) }
+        ]);
+      } else {
+        lines.push({
+          name: a.text, xAxis: shortPeriod(periods[at]), label: Object.assign({ position: "end" }, label),
+          lineStyle: { color: colour, width: ui.dark ? 2.5 : 1.5, type: a.kind === "directive" ? "solid" : "dashed" }
+        });
+      }
+      for (var i = at; i <= until; i++) {
+        var key = shortPeriod(periods[i]);
+        (byAxis[key] = byAxis[key] || []).push(icon + " " + a.kind_label + " · " + a.day_text + ": " + a.text);
+      }
+    });
+    return {
+      markLine: lines.length ? { symbol: "none", silent: false, animation: false, data: lines } : null,
+      markArea: areas.length ? { silent: false, animation: false, data: areas } : null,
+      byAxis: byAxis
+    };
   }
 
   function timeseries(root, node, d, ui) {
@@ -243,6 +276,9 @@
     });
     if (!yAxes.length) { yAxes = [{ type: "value" }]; }
     var legend = series.length > 1;
+    var marks = annotationMarks(d.annotations, d.periods, ui);
+    if (series.length && marks.markLine) { series[0].markLine = marks.markLine; }
+    if (series.length && marks.markArea) { series[0].markArea = marks.markArea; }
     chart(root, node, {
       animation: false,
       color: SERIES,
@@ -252,8 +288,20 @@
         textStyle: { color: ui.text, fontSize: ui.small, width: ui.dark ? 320 : 170, overflow: "truncate" }
       } : { show: false },
       tooltip: {
-        trigger: "axis", confine: true,
-        valueFormatter: function (v) { return fmt(v, decimals); }
+        trigger: "axis", confine: true, extraCssText: "max-width: 22rem; white-space: normal;",
+        formatter: function (params) {
+          var items = [].concat(params || []);
+          if (!items.length) { return ""; }
+          var esc = echarts.format.encodeHTML;
+          var rows = [esc(items[0].axisValueLabel)];
+          items.forEach(function (p) {
+            rows.push(p.marker + esc(p.seriesName) + " <strong>" + esc(fmt(p.value, decimals)) + "</strong>");
+          });
+          (marks.byAxis[items[0].axisValue] || []).forEach(function (text) {
+            rows.push('<span class="w-annotation">' + esc(text) + "</span>");
+          });
+          return rows.join("<br>");
+        }
       },
       xAxis: {
         type: "category", data: d.periods.map(shortPeriod),
@@ -302,110 +350,12 @@
     }
   }
 
-  function legendBar(d, ui) {
-    var min = d.min, max = d.max;
-    return el("div", { class: "w-legend" }, [
-      el("span", { text: min === null ? "–" : fmt(min, d.indicator.decimals) }),
-      el("span", { class: "w-legend-bar", "aria-hidden": "true" }),
-      el("span", { text: max === null ? "–" : fmt(max, d.indicator.decimals) }),
-      ui.dark ? null : el("span", { class: "w-legend-note", text: tr("no_geometry") })
-    ]);
-  }
-
-  // "Phường An Hải" → "An Hải": the level is the same for every tile, the name is what differs.
-  function shortName(name) {
-    return String(name).replace(/^(Phường|Xã|Thị trấn|Đặc khu|Thành phố|Tỉnh|Quận|Huyện|Thị xã)\s+/, "");
-  }
-
-  // Communes have no outlines in the shipped data: a grid of equal tiles, one per unit,
-  // coloured on the same scale as the choropleth, best read as "which units stand out".
-  function tiles(root, node, d, ui, interactive) {
-    var values = d.values.slice().sort(function (a, b) {
-      if (a.value === null) { return 1; }
-      if (b.value === null) { return -1; }
-      return b.value - a.value;
-    });
-    // labels only where a tile is large enough to read them (the tooltip names the rest)
-    var side = Math.sqrt((node.clientWidth * node.clientHeight) / Math.max(1, values.length));
-    var labelled = side >= (ui.dark ? 96 : 64);
-    var instance = chart(root, node, {
-      animation: false,
-      tooltip: ui.dark ? { show: false } : { confine: true, formatter: function (p) {
-        return p.data ? p.data.unitName + ": " + p.data.text : "";
-      } },
-      series: [{
-        type: "treemap", roam: false, nodeClick: false, sort: false, left: 0, right: 0, top: 0, bottom: 0,
-        breadcrumb: { show: false }, squareRatio: 1,
-        itemStyle: { borderColor: ui.background, borderWidth: 1, gapWidth: 1 },
-        label: {
-          show: labelled, fontSize: ui.small, overflow: "truncate",
-          formatter: function (p) { return shortName(p.data.unitName) + "\n" + p.data.text; }
-        },
-        data: values.map(function (v) {
-          return {
-            name: v.code, value: 1, unitName: v.name, text: v.value_text, link: v.link,
-            itemStyle: { color: scale(v.value, d.min, d.max) },
-            label: { color: darkOn(v.value, d.min, d.max) ? "#ffffff" : "#0f172a" }
-          };
-        })
-      }]
-    });
-    if (instance && interactive) {
-      instance.on("click", function (p) { if (p.data) { go(p.data.link); } });
-    }
-  }
-
-  function choropleth(root, node, d, ui, interactive, geo) {
-    var key = "dh:" + d.geojson_url;
-    if (!echarts.getMap(key)) { echarts.registerMap(key, geo); }
-    var byCode = {};
-    d.values.forEach(function (v) { byCode[v.code] = v; });
-    var instance = chart(root, node, {
-      animation: false,
-      tooltip: ui.dark ? { show: false } : { trigger: "item", confine: true, formatter: function (p) {
-        var v = byCode[p.name];
-        return v ? v.name + ": " + v.value_text : p.name;
-      } },
-      visualMap: {
-        type: "continuous", min: d.min === null ? 0 : d.min, max: d.max === null ? 1 : d.max,
-        inRange: { color: PALETTE }, calculable: false, orient: "horizontal", left: 0, bottom: 0,
-        itemHeight: ui.dark ? 160 : 100, itemWidth: ui.dark ? 16 : 10,
-        text: [fmt(d.max, d.indicator.decimals), fmt(d.min, d.indicator.decimals)],
-        textStyle: { color: ui.text, fontSize: ui.small }
-      },
-      series: [{
-        type: "map", map: key, nameProperty: "code", roam: false, selectedMode: false,
-        top: 4, bottom: ui.dark ? 48 : 36, left: 4, right: 4,
-        itemStyle: { borderColor: ui.dark ? "#0f172a" : "#ffffff", borderWidth: 0.8, areaColor: NO_VALUE },
-        emphasis: { label: { show: false }, itemStyle: { areaColor: "#f59e0b" } },
-        label: { show: false },
-        data: d.values.map(function (v) { return { name: v.code, value: v.value }; })
-      }]
-    });
-    if (instance && interactive) {
-      instance.on("click", function (p) { if (byCode[p.name]) { go(byCode[p.name].link); } });
-    }
-  }
-
+  // Maps are drawn by dashboard-map.js: an ECharts choropleth, or Leaflet over the province's
+  // tile server when one is configured, or a grid of equal tiles for units without outlines.
   function map(root, node, d, ui, interactive) {
-    if (!d.geojson_url) {
-      tiles(root, node, d, ui, interactive);
-      node.parentNode.appendChild(legendBar(d, ui));
-      return;
-    }
-    var cached = geoCache[d.geojson_url];
-    var promise = cached || fetch(d.geojson_url, {
-      credentials: "same-origin", headers: { Accept: "application/geo+json, application/json" }
-    }).then(function (r) {
-      if (!r.ok) { throw new Error("HTTP " + r.status); }
-      return r.json();
-    });
-    geoCache[d.geojson_url] = promise;
-    promise.then(function (geo) {
-      if (node.isConnected) { choropleth(root, node, d, ui, interactive, geo); }
-    }).catch(function () {
-      delete geoCache[d.geojson_url];
-      if (node.isConnected) { tiles(root, node, d, ui, interactive); }
+    if (!window.DHMap) { return; }
+    window.DHMap.draw(root, node, d, ui, interactive, {
+      chart: chart, own: own, fmt: fmt, tr: tr, el: el, go: go
     });
   }
 
@@ -420,7 +370,7 @@
     ]));
     parts.push(el("p", {
       class: "w-kpi-period",
-      text: spec.ytd ? tr("ytd_to", { period: d.period_label }) : d.period_label
+      text: spec.ytd ? tr("ytd_to", { period: d.ytd_label || d.period_label }) : d.period_label
     }));
     if (!spec.ytd && d.ytd !== null && d.ytd !== undefined) {
       parts.push(el("p", { class: "w-kpi-ytd" }, [tr("ytd") + ": ", el("strong", { text: d.ytd_text })]));
@@ -529,7 +479,9 @@
   }
 
   function menu(data, id) {
-    var params = query({ unit: data.unit.code, period: data.period });
+    // calendar= only when the reader left the dashboard's own calendar (as the server does)
+    var calendar = data.calendar && data.calendar !== data.dashboard.reporting_calendar ? data.calendar : null;
+    var params = query({ unit: data.unit.code, period: data.period, calendar: calendar });
     var base = "/api/v1/dashboards/" + data.dashboard.code + "/widgets/" + id + "/data.";
     return el("details", { class: "w-menu" }, [
       el("summary", { title: tr("widget_menu") }, [
