@@ -52,8 +52,18 @@ def invalid_pack(exc: pytest.ExceptionInfo[ProblemError]) -> list[dict[str, Any]
 # --- loading (no database) -------------------------------------------------------------------
 
 
+def test_the_feedback_pack_ships_its_categories() -> None:
+    (pack,) = [p for p in registry.discover(entry_points=False) if p.code == "feedback"]
+    codes = [c.code for c in pack.feedback_categories]
+    assert codes[:3] == ["trat-tu-do-thi", "moi-truong-ve-sinh", "an-toan-thuc-pham"]
+    assert len(codes) == len(set(codes)) == 9
+    assert pack.catalog.indicators == []
+
+
 def test_the_socioeconomic_pack_validates() -> None:
-    (pack,) = registry.discover(entry_points=False)
+    packs = {p.code: p for p in registry.discover(entry_points=False)}
+    assert sorted(packs) == ["feedback", "socioeconomic"]
+    pack = packs["socioeconomic"]
     assert (pack.code, pack.origin, pack.ignored) == ("socioeconomic", "builtin", ())
     assert pack.info.name_vi == "Kinh tế - xã hội"
     items = {i.code: i for i in pack.catalog.indicators}
@@ -181,11 +191,12 @@ def test_third_party_packs_load_through_entry_points(
     finally:
         sys.modules.pop("dieuhanh_quangngai", None)
     assert [(p.code, p.origin) for p in packs] == [
+        ("feedback", "builtin"),
         ("socioeconomic", "builtin"),
         ("quangngai", "entry point quangngai"),
     ]
-    assert packs[1].path == package / "pack.yaml"
-    assert [i.code for i in packs[1].catalog.indicators] == ["SEA_CATCH"]
+    assert packs[2].path == package / "pack.yaml"
+    assert [i.code for i in packs[2].catalog.indicators] == ["SEA_CATCH"]
 
 
 # --- synchronising (both databases) ----------------------------------------------------------

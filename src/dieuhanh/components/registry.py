@@ -7,6 +7,7 @@ A component is a folder with a ``pack.yaml`` declaring::
     indicators: [...]        # catalog entries (see ``indicators.schemas.PackIndicator``)
     validation_rules: [...]  # left operator right, with a missing-value strategy
     dashboards: [...]        # dashboards and their widgets (see ``dashboards.schemas``)
+    feedback_categories: [...]  # citizen report categories (see ``feedback.schemas``)
 
 Later issues add sections (event types, case categories, connectors). Sections
 this version does not know are ignored (and listed in ``LoadedPack.ignored``) so an older
@@ -45,6 +46,8 @@ from dieuhanh.core.http import Schema
 from dieuhanh.core.security import Actor
 from dieuhanh.domains.dashboards import service as dashboards
 from dieuhanh.domains.dashboards.schemas import DashboardIn
+from dieuhanh.domains.feedback import service as feedback
+from dieuhanh.domains.feedback.schemas import CategoryIn, CategorySyncReport
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import (
     CatalogPack,
@@ -78,6 +81,7 @@ class PackFile(BaseModel):
     indicators: list[PackIndicator] = Field(default_factory=list)
     validation_rules: list[PackRule] = Field(default_factory=list)
     dashboards: list[DashboardIn] = Field(default_factory=list)
+    feedback_categories: list[CategoryIn] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class LoadedPack:
     catalog: CatalogPack
     ignored: tuple[str, ...] = field(default=())
     dashboards: tuple[DashboardIn, ...] = field(default=())
+    feedback_categories: tuple[CategoryIn, ...] = field(default=())
 
     @property
     def code(self) -> str:
@@ -112,6 +117,7 @@ def _located(path: Path, raw: Any, loc: Sequence[str | int], message: str) -> di
             "indicators": "indicator",
             "validation_rules": "rule",
             "dashboards": "dashboard",
+            "feedback_categories": "category",
         }.get(section, "item")
         entry[key] = str(code) if code else f"{section}[{index}]"
         entry["field"] = ".".join(str(p) for p in loc[2:])
@@ -170,6 +176,7 @@ def load_pack(path: Path, origin: str = "builtin") -> LoadedPack:
         catalog=catalog,
         ignored=ignored,
         dashboards=dashboards,
+        feedback_categories=tuple(pack.feedback_categories),
     )
 
 
@@ -209,7 +216,16 @@ def check_together(packs: Iterable[LoadedPack]) -> None:
     components: dict[str, LoadedPack] = {}
     indicators_seen: dict[str, LoadedPack] = {}
     dimensions: dict[str, tuple[LoadedPack, DimensionIn]] = {}
+    categories: dict[str, LoadedPack] = {}
     for pack in packs:
+        for category in pack.feedback_categories:
+            if category.code in categories:
+                other = categories[category.code].path
+                errors.append(
+                    {"file": str(pack.path), "category": category.code, "field": "code",
+                     "message": f"{category.code} is also declared in {other}"}
+                )  # fmt: skip
+            categories[category.code] = pack
         if pack.code in components:
             other = components[pack.code].path
             errors.append(
@@ -262,9 +278,29 @@ def sync(
     report = indicators.sync_packs(
         db=db, actor=actor, packs=[p.catalog for p in chosen], home_province=home_province
     )
+    sync_categories(db=db, actor=actor, packs=chosen)
     if with_dashboards:
         sync_dashboards(db=db, actor=actor, packs=chosen)
     return report
+
+
+def sync_categories(
+    *, db: Session, actor: Actor, packs: Sequence[LoadedPack] | None = None
+) -> CategorySyncReport:
+    """Write the packs' report categories (citizen feedback), each under its component."""
+    chosen = discover() if packs is None else list(packs)
+    total = CategorySyncReport(created=[], updated=[], unchanged=[], kept_local=[])
+    for pack in chosen:
+        if not pack.feedback_categories:
+            continue
+        part = feedback.sync_pack_categories(
+            db=db, actor=actor, component=pack.code, categories=pack.feedback_categories
+        )
+        total.created += part.created
+        total.updated += part.updated
+        total.unchanged += part.unchanged
+        total.kept_local += part.kept_local
+    return total
 
 
 def sync_dashboards(

@@ -46,6 +46,8 @@ CATALOG: dict[str, ErrorSpec] = {
     "playlist_not_found": ErrorSpec(404, N_("The wall playlist does not exist")),
     "user_not_found": ErrorSpec(404, N_("The user does not exist")),
     "api_key_not_found": ErrorSpec(404, N_("The API key does not exist")),
+    "category_not_found": ErrorSpec(404, N_("The report category does not exist")),
+    "report_not_found": ErrorSpec(404, N_("The report does not exist")),
     "method_not_allowed": ErrorSpec(405, N_("This method is not allowed here")),
     "not_acceptable": ErrorSpec(406, N_("The requested format is not available")),
     "conflict": ErrorSpec(409, N_("The request conflicts with existing data")),
@@ -54,6 +56,8 @@ CATALOG: dict[str, ErrorSpec] = {
     "indicator_exists": ErrorSpec(409, N_("An indicator with this code already exists")),
     "rule_exists": ErrorSpec(409, N_("A validation rule with this code already exists")),
     "dashboard_exists": ErrorSpec(409, N_("A dashboard with this code already exists")),
+    "category_exists": ErrorSpec(409, N_("A report category with this code already exists")),
+    "invalid_transition": ErrorSpec(409, N_("The report is not in a state that allows this")),
     "version_conflict": ErrorSpec(
         409, N_("Someone else saved this in the meantime; reload and apply your change again")
     ),
@@ -61,7 +65,19 @@ CATALOG: dict[str, ErrorSpec] = {
         409, N_("This idempotency key was already used for a different request")
     ),
     "payload_too_large": ErrorSpec(413, N_("The upload is too large")),
+    "media_too_large": ErrorSpec(413, N_("The photo or video is too large")),
     "unsupported_media_type": ErrorSpec(415, N_("The file type is not accepted")),
+    "media_type_not_allowed": ErrorSpec(
+        415, N_("Only JPEG, PNG or WebP photos and MP4, MOV or WebM videos are accepted")
+    ),
+    "media_corrupt": ErrorSpec(422, N_("The photo or video is damaged or incomplete")),
+    "media_too_many": ErrorSpec(422, N_("Too many photos or videos are attached")),
+    "video_too_long": ErrorSpec(422, N_("The video is too long")),
+    "answer_incomplete": ErrorSpec(
+        422, N_("The answer lacks a required part or its evidence; nothing was published")
+    ),
+    "reporter_required": ErrorSpec(422, N_("Your name and phone number are required")),
+    "location_outside": ErrorSpec(422, N_("The location is outside the area this centre serves")),
     "weak_password": ErrorSpec(422, N_("The password is too weak")),
     "import_failed": ErrorSpec(422, N_("The import was rejected; nothing was saved")),
     "sdmx_invalid_key": ErrorSpec(422, N_("The SDMX series key is not valid")),

@@ -53,10 +53,18 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "wall.view": STAFF,
     "wall.manage": frozenset({Role.ADMIN}),
     "live.read": EVERYONE,
+    # citizen feedback: anyone may report (anonymous visitors too, see PUBLIC_ACTIONS);
+    # staff read the reports in their scope (agency officers: their agency's)
+    "feedback.submit": EVERYONE,
+    "feedback.intake": frozenset({Role.ADMIN, Role.OPERATOR}),
+    "feedback.read": STAFF,
+    "feedback.handle": frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY}),
+    "feedback.approve": frozenset({Role.ADMIN, Role.LEADER, Role.OPERATOR}),
+    "feedback.categories.manage": frozenset({Role.ADMIN}),
 }
 
 # Actions an anonymous visitor (a citizen without an account) may perform.
-PUBLIC_ACTIONS: frozenset[str] = frozenset({"units.read"})
+PUBLIC_ACTIONS: frozenset[str] = frozenset({"units.read", "feedback.submit"})
 
 
 @dataclass(frozen=True)

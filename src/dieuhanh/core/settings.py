@@ -11,6 +11,7 @@ import os
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from dieuhanh.core.workdays import WorkCalendar, parse_office_hours
 
 DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused in production
+DEFAULT_TILE_ATTRIBUTION = "© OpenStreetMap contributors"
+DEFAULT_TILE_MAX_ZOOM = 18
+TILE_PLACEHOLDERS = ("{z}", "{x}", "{y}")
 
 
 class SettingsError(RuntimeError):
@@ -51,7 +55,22 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Province-specific make-up working days (JSON list of ISO dates)",
     )
-    tile_url: str | None = Field(default=None, description="Optional map tile server URL")
+    tile_url: str | None = Field(
+        default=None,
+        description=(
+            "XYZ template of the province's own tile server, e.g. "
+            "http://tiles.local/{z}/{x}/{y}.png; unset: maps draw bare outlines (offline)"
+        ),
+    )
+    tile_attribution: str = Field(
+        default=DEFAULT_TILE_ATTRIBUTION,
+        min_length=1,
+        max_length=300,
+        description="Credit for the tiles, shown in the map's corner",
+    )
+    tile_max_zoom: int = Field(
+        default=DEFAULT_TILE_MAX_ZOOM, ge=0, le=24, description="Deepest zoom the server has"
+    )
     log_json: bool = False
     jobs_enabled: bool = True
     sqlite_busy_timeout_ms: int = 5000
@@ -68,6 +87,14 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_from: str = "dieuhanh@localhost"
+    media_dir: str = Field(
+        default="var/media",
+        description="Where report photos and videos are kept (private originals, public copies)",
+    )
+    feedback_require_identity: bool = Field(
+        default=True,
+        description="Citizens must give their name and phone with a report (seen by staff only)",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +113,19 @@ class Settings(BaseSettings):
     def _valid_office_hours(cls, value: str) -> str:
         parse_office_hours(value)  # raises ValueError with a clear message
         return value
+
+    @field_validator("tile_url", mode="before")
+    @classmethod
+    def _valid_tile_url(cls, value: object) -> object:
+        """A wrong template would show as grey squares on every map, long after start-up;
+        refuse it now instead. Only the path may be templated: the Content-Security-Policy
+        allows exactly one tile origin, so a ``{s}`` subdomain cannot be let through."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None  # DIEUHANH_TILE_URL= (empty) means no tile server
+        if not isinstance(value, str):
+            return value  # pydantic reports the wrong type
+        check_tile_url(value.strip())
+        return value.strip()
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
@@ -110,3 +150,32 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def check_tile_url(url: str) -> None:
+    """Raise ``ValueError`` unless ``url`` is an http(s) XYZ template with a fixed origin."""
+    example = "e.g. http://tiles.local/{z}/{x}/{y}.png"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"DIEUHANH_TILE_URL must be an http(s) URL, {example}; got {url!r}")
+    if any(c in parts.netloc for c in "{}@") or any(c.isspace() or c in ";,'\"" for c in url):
+        raise ValueError(
+            "DIEUHANH_TILE_URL must name one fixed server (no {s} subdomains, user names, "
+            f"spaces, quotes, commas or semicolons), {example}; got {url!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError as exc:
+        raise ValueError(f"DIEUHANH_TILE_URL has an invalid port: {url!r}") from exc
+    missing = [p for p in TILE_PLACEHOLDERS if p not in url]
+    if missing:
+        raise ValueError(
+            f"DIEUHANH_TILE_URL must contain {{z}}, {{x}} and {{y}} (missing "
+            f"{', '.join(missing)}), {example}; got {url!r}"
+        )
+
+
+def tile_origin(url: str) -> str:
+    """The scheme, host and port of a (checked) tile template: what the CSP must allow."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

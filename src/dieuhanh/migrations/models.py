@@ -9,6 +9,7 @@ MODEL_MODULES = (
     "dieuhanh.domains.auth.models",
     "dieuhanh.domains.indicators.models",
     "dieuhanh.domains.dashboards.models",
+    "dieuhanh.domains.feedback.models",
 )
 
 

@@ -33,6 +33,10 @@ from dieuhanh.domains.dashboards import pages_editor as dashboards_editor
 from dieuhanh.domains.dashboards import service as dashboards_service
 from dieuhanh.domains.dashboards.cache import DashboardCache
 from dieuhanh.domains.dashboards.live import LiveHub
+from dieuhanh.domains.feedback import api as feedback_api
+from dieuhanh.domains.feedback import api_handling as feedback_handling
+from dieuhanh.domains.feedback import open311 as feedback_open311
+from dieuhanh.domains.feedback import service as feedback_service
 from dieuhanh.domains.indicators import api as indicators_api
 from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
@@ -98,7 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = metrics
     app.state.workdays = settings.work_calendar()
     app.state.nav = NAV
-    app.state.templates = build_templates(WEB_DIR / "templates", tile_url=settings.tile_url)
+    app.state.templates = build_templates(
+        WEB_DIR / "templates",
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        tile_max_zoom=settings.tile_max_zoom,
+    )
     app.state.actor_resolver = auth_api.resolve_actor
     auth_service.install_audit(database)
     install_bus(database.session_factories, bus)
@@ -121,6 +130,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dashboards_api.router,
         dashboards_editor.router,
         dashboards_pages.router,
+        feedback_api.router,
+        feedback_api.media_router,
+        feedback_handling.router,
+        feedback_open311.router,
         home.router,
     ):
         app.include_router(router)
@@ -139,7 +152,12 @@ def _add_jobs(
     def deliver_briefing() -> bool:
         return briefing.deliver_due(database, settings, templates, utcnow())
 
+    def sweep_feedback_deadlines() -> bool:
+        with database.transaction() as db:
+            return feedback_service.sweep_deadlines(db=db, now=utcnow()).found
+
     scheduler.add("auth.purge_expired", purge_sessions, every_seconds=3600)
+    scheduler.add("feedback.deadlines", sweep_feedback_deadlines, every_seconds=60)
     scheduler.add("dashboards.briefing", deliver_briefing, every_seconds=900)
 
 

@@ -2,15 +2,15 @@
 
 Each counter is registered once, by name, with how to count it for a unit and period, and
 where a click leads. The indicators engine provides the data-supply counters here; later
-domains (feedback cases, alerts) register theirs from their own service modules at import,
-so a pack's dashboard can name ``feedback.open`` before the component is installed (an
-unknown counter is a validation error when the dashboard is shown, not a crash).
+domains register theirs here (citizen feedback below; alerts and cases later), and an
+unknown counter is a validation error when the dashboard is shown, not a crash.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +20,7 @@ from dieuhanh.core.i18n import N_
 from dieuhanh.core.periods import Period
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
+from dieuhanh.domains.feedback import service as feedback
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.units.schemas import UnitOut
 
@@ -33,6 +34,9 @@ class Counter:
     label: str  # an N_() msgid, translated when shown
     count: CountFn
     link: LinkFn
+    # counts something other than indicator values (reports, cases): counted again on
+    # every view, since kept dashboards follow the indicators' data version only
+    volatile: bool = False
 
 
 _COUNTERS: dict[str, Counter] = {}
@@ -52,6 +56,10 @@ def get(name: str) -> Counter:
 
 def names() -> list[str]:
     return sorted(_COUNTERS)
+
+
+def any_volatile(counter_names: list[str]) -> bool:
+    return any(_COUNTERS[n].volatile for n in counter_names if n in _COUNTERS)
 
 
 def _freshness_count(status: str) -> CountFn:
@@ -95,5 +103,68 @@ register(
 register(
     Counter(
         "indicators.fresh", N_("Indicators up to date"), _freshness_count("fresh"), _freshness_link
+    )
+)
+
+
+# --- citizen feedback: reports in the unit's subtree, scoped like the staff list --------------
+
+
+def _feedback_count(statuses: tuple[str, ...], *, overdue: bool | None, in_period: bool) -> CountFn:
+    def count(
+        db: Session, actor: Actor, unit: UnitOut, period: Period, calendar: WorkCalendar
+    ) -> int:
+        window: tuple[datetime | None, datetime | None] = (None, None)
+        if in_period:  # the period's days in the province's time zone
+            window = (
+                datetime.combine(period.start, time.min, tzinfo=calendar.tz),
+                datetime.combine(period.end, time.max, tzinfo=calendar.tz),
+            )
+        return feedback.count_reports(
+            db=db,
+            actor=actor,
+            unit=unit.code,
+            statuses=statuses,
+            overdue=overdue,
+            start=window[0],
+            end=window[1],
+        )
+
+    return count
+
+
+def _feedback_link(query: str) -> LinkFn:
+    def link(unit: UnitOut, _period: Period) -> str:
+        return f"/api/v1/feedback/reports?unit={unit.code}&{query}"
+
+    return link
+
+
+OPEN = ("new", "accepted", "paused")
+register(
+    Counter(
+        "feedback.open",
+        N_("Citizen reports being handled"),
+        _feedback_count(OPEN, overdue=None, in_period=False),
+        _feedback_link("status=new,accepted,paused"),
+        volatile=True,
+    )
+)
+register(
+    Counter(
+        "feedback.overdue",
+        N_("Citizen reports overdue"),
+        _feedback_count(OPEN, overdue=True, in_period=False),
+        _feedback_link("status=new,accepted,paused&overdue=true"),
+        volatile=True,
+    )
+)
+register(
+    Counter(
+        "feedback.received",
+        N_("Citizen reports received in the period"),
+        _feedback_count((), overdue=None, in_period=True),
+        _feedback_link(""),
+        volatile=True,
     )
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dieuhanh.domains.units.agencies import create_agency
 from dieuhanh.domains.units.loader import LoadReport, load_reference_data
+from dieuhanh.domains.units.locate import locate_point, match_address
 from dieuhanh.domains.units.queries import (
     ancestors,
     boundary,
@@ -84,6 +85,8 @@ __all__ = [
     "level_in",
     "level_rank",
     "load_reference_data",
+    "locate_point",
+    "match_address",
     "predecessors",
     "resolve_hierarchy",
     "rollup_map",

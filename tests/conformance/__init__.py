@@ -1,0 +1,2 @@
+"""Public specification material (schemas, descriptions) and helpers that check our answers
+against it."""
