@@ -20,10 +20,13 @@ from dieuhanh.core.pages import build_templates
 from dieuhanh.core.settings import Settings
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.dashboards import service as dashboards
+from dieuhanh.domains.feedback import intake
+from dieuhanh.domains.feedback.intake import IntakePolicy
 from dieuhanh.domains.indicators import service as indicators
 from dieuhanh.domains.indicators.schemas import TargetIn
 from dieuhanh.web import briefing
 from dieuhanh.web.app import WEB_DIR
+from tests.domains.feedback.test_intake import CITIZEN, report
 from tests.domains.indicators.test_ingest_support import ingest, row, staff
 from tests.fixtures.auth import ADMIN
 from tests.fixtures.indicators import CATALOG_ACTOR
@@ -84,6 +87,52 @@ def test_briefing_pdf_says_the_figures(filled: Database, settings: Settings) -> 
     assert "+11,1%" in text  # retail against October 2025
     assert "-25,0% (400 → 300)" in text  # new enterprises fell
     assert "Cơ quan chậm cung cấp số liệu" in text
+
+
+def test_briefing_reports_citizen_feedback_of_the_month(
+    filled: Database, settings: Settings
+) -> None:
+    calendar = WorkCalendar()
+    with filled.transaction() as s:
+        policy = IntakePolicy(home_province="48", calendar=calendar)
+        october = datetime(2026, 10, 12, 3, 0, tzinfo=UTC)
+        first, _c, _r = intake.submit(
+            db=s, actor=CITIZEN, data=report(), channel="app", policy=policy, now=october
+        )
+        food, _c2, _r2 = intake.submit(
+            db=s,
+            actor=CITIZEN,
+            data=report(category="an-toan-thuc-pham", attributes={"poisoning": "no"}),
+            channel="hotline",
+            policy=policy,
+            now=october,
+        )
+        first.accepted_at = october
+        first.answered_at = datetime(2026, 10, 13, 3, 0, tzinfo=UTC)
+        first.resolve_due = datetime(2026, 10, 20, 3, 0, tzinfo=UTC)
+        first.status, first.satisfaction = "closed", 4
+        food.overdue = True
+        intake.submit(  # November: not in October's briefing
+            db=s,
+            actor=CITIZEN,
+            data=report(),
+            channel="app",
+            policy=policy,
+            now=datetime(2026, 11, 3, 3, 0, tzinfo=UTC),
+        )
+    found = build(filled)
+    assert found.feedback is not None
+    assert (found.feedback.received, found.feedback.answered, found.feedback.overdue_now) == (
+        2,
+        1,
+        1,
+    )
+    assert found.feedback.on_time_text == "100,0%"
+    assert found.feedback.agencies[0].agency == "Sở Y tế thành phố Đà Nẵng"  # most overdue
+    text = " ".join(text_of(briefing.render_pdf(TEMPLATES, found, settings)).split())
+    assert "Phản ánh của người dân" in text
+    assert "Phản ánh tiếp nhận trong tháng: 2; đã trả lời: 1, đúng hạn: 100,0%" in text
+    assert "mức hài lòng: 4,0 / 5" in text
 
 
 def free_port() -> int:

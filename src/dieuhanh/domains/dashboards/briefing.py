@@ -2,17 +2,19 @@
 
 Sections, in the order a chairperson reads them: the headline indicators against the year's
 plan; the biggest movers against the same period last year; the agencies late with their
-data. Open and overdue cases and alerts join when those components land (``pending``
-lists them so the document says so instead of silently leaving them out). The figures come
-from the indicators engine's overview, the same numbers the dashboards show. Rendering to
-PDF (A4, with charts) is the web layer's job (``web/briefing.py``).
+data; citizen feedback in the month (received, answered on time, overdue now, satisfaction,
+the agencies with the most overdue reports). Cases and alerts join when that component lands
+(``pending`` lists them so the document says so instead of silently leaving them out).
+The figures come from the indicators engine's overview and the feedback figures, the same
+numbers the dashboards show. Rendering to PDF (A4, with charts) is the web layer's job
+(``web/briefing.py``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,14 +23,16 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.i18n import N_, format_number, gettext
 from dieuhanh.core.periods import Period, PeriodError, label
-from dieuhanh.core.security import Actor
+from dieuhanh.core.security import Actor, allowed
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.dashboards.catalog import READ, require_action
 from dieuhanh.domains.dashboards.models import BriefingDelivery
+from dieuhanh.domains.feedback import service as feedback
 from dieuhanh.domains.indicators import service as indicators
 
 MOVERS = 5
 PENDING_SECTIONS = (N_("Open and overdue cases"), N_("Alerts"))
+FEEDBACK_AGENCIES = 5
 UNKNOWN_AGENCY = N_("No owner agency")
 
 
@@ -65,6 +69,24 @@ class LateAgency:
     missing: list[str]
 
 
+@dataclass(frozen=True)
+class FeedbackAgency:
+    agency: str
+    received: int
+    answered_text: str  # "12 (10 đúng hạn)"
+    overdue: int
+
+
+@dataclass(frozen=True)
+class FeedbackSection:
+    received: int
+    answered: int
+    on_time_text: str
+    overdue_now: int
+    satisfaction_text: str
+    agencies: list[FeedbackAgency]
+
+
 @dataclass
 class Briefing:
     unit_code: str
@@ -77,6 +99,7 @@ class Briefing:
     rising: list[Mover] = field(default_factory=list)
     falling: list[Mover] = field(default_factory=list)
     late: list[LateAgency] = field(default_factory=list)
+    feedback: FeedbackSection | None = None
     pending: list[str] = field(default_factory=list)
 
 
@@ -177,7 +200,43 @@ def build_briefing(
     found.rising = [m for m in movers if m.percent > 0][:MOVERS]
     found.falling = sorted((m for m in movers if m.percent < 0), key=lambda m: m.percent)[:MOVERS]
     found.late = sorted(late.values(), key=lambda a: (-len(a.late) - len(a.missing), a.agency))
+    found.feedback = _feedback(db, actor, found.unit_code, when, calendar, locale)
     return found
+
+
+def _feedback(
+    db: Session, actor: Actor, unit: str, when: Period, calendar: WorkCalendar, locale: str
+) -> FeedbackSection | None:
+    """Citizen reports submitted in the month (None for a reader who may not see them)."""
+    if not allowed(actor, "feedback.read"):
+        return None
+    figures = feedback.feedback_stats(
+        db=db,
+        actor=actor,
+        calendar=calendar,
+        unit=unit,
+        start=datetime.combine(when.start, time.min, tzinfo=calendar.tz),
+        end=datetime.combine(when.end, time.max, tzinfo=calendar.tz),
+    )
+    answered = sum(a.answered for a in figures.agencies)
+    on_time = sum(a.answered_on_time for a in figures.agencies)
+    worst = sorted(figures.agencies, key=lambda a: (-a.overdue_now, -a.received, a.agency))
+    return FeedbackSection(
+        received=figures.total,
+        answered=answered,
+        on_time_text=_percent(on_time / answered * 100 if answered else None, locale),
+        overdue_now=figures.overdue_now,
+        satisfaction_text=_number(figures.satisfaction, 1, locale),
+        agencies=[
+            FeedbackAgency(
+                agency=a.agency_name,
+                received=a.received,
+                answered_text=f"{a.answered} ({a.answered_on_time})",
+                overdue=a.overdue_now,
+            )
+            for a in worst[:FEEDBACK_AGENCIES]
+        ],
+    )
 
 
 def counts_by_colour(briefing: Briefing) -> dict[str, int]:
