@@ -60,6 +60,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "feedback.read": STAFF,
     "feedback.handle": frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY}),
     "feedback.approve": frozenset({Role.ADMIN, Role.LEADER, Role.OPERATOR}),
+    "feedback.moderate": frozenset({Role.ADMIN, Role.OPERATOR}),
     "feedback.categories.manage": frozenset({Role.ADMIN}),
 }
 

@@ -20,6 +20,7 @@ from dieuhanh.domains.feedback.schemas import (
     ExtensionDecision,
     ExtensionIn,
     MergeIn,
+    ModerateIn,
     PauseIn,
     RecategoriseIn,
     RejectIn,
@@ -267,4 +268,24 @@ def merge_reports(
     """Fold this report into ``into``; every reporter follows the one answer."""
     return service.merge_reports(
         db=db, actor=actor, code=code, into=data.into, calendar=_calendar(request), locale=locale
+    )
+
+
+@router.post(
+    "/reports/{code}/moderate",
+    response_model=ReportOut,
+    dependencies=[require("feedback.moderate")],
+)
+def moderate_report(
+    code: ReportCode,
+    data: ModerateIn,
+    request: Request,
+    db: DbSession,
+    actor: CurrentActor,
+    locale: Locale,
+) -> ReportOut:
+    """Hide the report from the public side or rewrite its public text (the original stays
+    in the staff view)."""
+    return service.moderate_report(
+        db=db, actor=actor, code=code, data=data, calendar=_calendar(request), locale=locale
     )

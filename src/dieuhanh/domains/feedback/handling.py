@@ -31,7 +31,7 @@ from dieuhanh.core.events import defer
 from dieuhanh.core.i18n import N_
 from dieuhanh.core.security import Actor, Role, allowed
 from dieuhanh.core.workdays import WorkCalendar
-from dieuhanh.domains.feedback import clocks, routing
+from dieuhanh.domains.feedback import clocks, moderation, routing
 from dieuhanh.domains.feedback.categories import category_row
 from dieuhanh.domains.feedback.models import Category, Report, ReportEvent
 from dieuhanh.domains.units import service as units
@@ -254,5 +254,29 @@ def reject(h: Handling, code: str, reason_code: str, note: str = "") -> Report:
         public=True,
         message=note.strip(),
         detail={"reason": reason_code},
+    )
+    return report
+
+
+MODERATE = "feedback.moderate"
+
+
+def moderate(
+    h: Handling, code: str, *, hidden: bool, public_text: str | None, reason: str
+) -> Report:
+    """Hide a report from the public side, or rewrite its public text (the original stays in
+    the staff view); an operator's decision, with a reason, in the staff history."""
+    report, _category = scoped_report(h, code, MODERATE)
+    why = _reason(reason)
+    report.hidden = hidden
+    if public_text is not None:
+        report.public_description = moderation.clean(public_text).text
+    record(
+        h,
+        report,
+        "moderated",
+        public=False,
+        message=why,
+        detail={"hidden": hidden, "rewritten": public_text is not None},
     )
     return report

@@ -19,7 +19,7 @@ from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.events import defer
 from dieuhanh.core.security import Actor
 from dieuhanh.core.workdays import WorkCalendar
-from dieuhanh.domains.feedback import clocks, routing
+from dieuhanh.domains.feedback import clocks, moderation, routing
 from dieuhanh.domains.feedback.answers import follow_key
 from dieuhanh.domains.feedback.categories import category_row
 from dieuhanh.domains.feedback.models import Category, Report, ReportEvent
@@ -173,6 +173,9 @@ def submit(
         reporters=1,
         version=1,
     )
+    public = moderation.clean(data.description)
+    report.public_description = public.text
+    report.title = moderation.clean(report.title).text
     clocks.start_accept_clock(report, category, policy.calendar, moment)
     while db.scalar(select(Report.id).where(Report.code == report.code)) is not None:
         report.code = new_code(moment)  # one chance in a billion a month: draw again
@@ -190,6 +193,19 @@ def submit(
             detail={"channel": channel},
         )
     )
+    if public.flagged:
+        db.add(
+            ReportEvent(
+                report_id=report.id,
+                at=moment,
+                kind="flagged",
+                status="new",
+                actor="system",
+                public=False,
+                message="",
+                detail={"personal": public.masked_personal, "abusive": public.masked_abusive},
+            )
+        )
     db.flush()
     defer(
         db,

@@ -309,3 +309,11 @@ class DuplicateOut(Schema):
     report: ReportOut
     distance_m: float
     similarity: float
+
+
+class ModerateIn(Schema):
+    hidden: bool = Field(description="Hide the report from the public side")
+    public_description: str | None = Field(
+        default=None, max_length=5000, description="Rewrite the public text (masked again)"
+    )
+    reason: Reason

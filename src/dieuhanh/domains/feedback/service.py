@@ -40,6 +40,7 @@ from dieuhanh.domains.feedback.schemas import (
     OPEN_STATUSES,
     AnswerForm,
     DuplicateOut,
+    ModerateIn,
     OperatorReportIn,
     PublicReport,
     ReportIn,
@@ -68,6 +69,7 @@ __all__ = [
     "list_public_updates",
     "list_reports",
     "merge_reports",
+    "moderate_report",
     "original_media",
     "pause_report",
     "public_media",
@@ -488,6 +490,26 @@ def feedback_stats(
 def sweep_deadlines(*, db: Session, now: datetime | None = None) -> sweep.SweepResult:
     """Reminders and escalations due now (the scheduled job ``feedback.deadlines``)."""
     return sweep.sweep(db, now or utcnow())
+
+
+def moderate_report(
+    *,
+    db: Session,
+    actor: Actor,
+    code: str,
+    data: ModerateIn,
+    calendar: WorkCalendar,
+    locale: str = "vi",
+) -> ReportOut:
+    """Hide from the public, or rewrite the public text (operators and administrators)."""
+    report = handling.moderate(
+        _handling(db, actor, calendar),
+        code,
+        hidden=data.hidden,
+        public_text=data.public_description,
+        reason=data.reason,
+    )
+    return _staff(db, report, locale)
 
 
 def reject_reasons(locale: str = "vi") -> dict[str, str]:

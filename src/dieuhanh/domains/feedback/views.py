@@ -47,6 +47,8 @@ EVENT_TEXT = {
     "reminded": N_("Reminder sent to the agency"),
     "escalated": N_("Overdue: escalated to the supervising level"),
     "note": N_("Note"),
+    "flagged": N_("Personal data or abusive words masked in the public text"),
+    "moderated": N_("Public text moderated"),
 }
 
 
