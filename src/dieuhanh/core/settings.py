@@ -87,6 +87,17 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_from: str = "dieuhanh@localhost"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address citizens reach this server at (links in SMS and e-mail)",
+    )
+    sms_url: str | None = Field(
+        default=None, description="The SMS gateway's HTTP endpoint; unset: no SMS is sent"
+    )
+    sms_token: SecretStr | None = None
+    feedback_email: bool = Field(
+        default=False, description="E-mail reporters about their reports (through the SMTP relay)"
+    )
     media_dir: str = Field(
         default="var/media",
         description="Where report photos and videos are kept (private originals, public copies)",
@@ -102,7 +113,7 @@ class Settings(BaseSettings):
         """Let ``DIEUHANH_SECRET_KEY_FILE`` and friends point at files holding secrets."""
         if not isinstance(data, dict):
             return data
-        for field in ("secret_key", "database_url", "smtp_password"):
+        for field in ("secret_key", "database_url", "smtp_password", "sms_token"):
             path = os.environ.get(f"DIEUHANH_{field.upper()}_FILE")
             if path and field not in data:
                 data[field] = Path(path).read_text(encoding="utf-8").strip()

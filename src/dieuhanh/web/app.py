@@ -42,7 +42,7 @@ from dieuhanh.domains.indicators import api_export as indicators_sdmx
 from dieuhanh.domains.indicators import pages as indicators_pages
 from dieuhanh.domains.units import api as units_api
 from dieuhanh.domains.units import pages as units_pages
-from dieuhanh.web import briefing, errors, exports, home
+from dieuhanh.web import briefing, errors, exports, feedback_notify, home
 from dieuhanh.web.observability import Metrics, ObservabilityMiddleware
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -157,7 +157,12 @@ def _add_jobs(
             return feedback_service.sweep_deadlines(db=db, now=utcnow()).found
 
     scheduler.add("auth.purge_expired", purge_sessions, every_seconds=3600)
+
+    def notify_reporters() -> bool:
+        return feedback_notify.deliver(database, settings, utcnow())
+
     scheduler.add("feedback.deadlines", sweep_feedback_deadlines, every_seconds=60)
+    scheduler.add("feedback.notify", notify_reporters, every_seconds=30)
     scheduler.add("dashboards.briefing", deliver_briefing, every_seconds=900)
 
 

@@ -191,3 +191,27 @@ class Attachment(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Notification(Base):
+    """A message to a reporter about a public step of their report (or of the report theirs
+    was merged into), by SMS or e-mail: an outbox row first, then its delivery. One row per
+    (event, reporter's report, channel), so no step is sent twice."""
+
+    __tablename__ = "feedback_notifications"
+    __table_args__ = (
+        UniqueConstraint("event_id", "report_id", "channel"),
+        Index("ix_feedback_notifications_pending", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("feedback_report_events.id"))
+    report_id: Mapped[int] = mapped_column(ForeignKey("feedback_reports.id"))
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    recipient: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending|sent|dead
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
