@@ -112,11 +112,16 @@ def _sync_components(database: Database, settings: Settings) -> None:
                 db=db, actor=actor, home_province=settings.home_province, with_dashboards=False
             )
             boards = registry.sync_dashboards(db=db, actor=actor)
+            categories = registry.sync_categories(db=db, actor=actor)
     except ProblemError as exc:
         _print_problem(exc)
         console.print("[red]Nothing was written.[/red]")
         raise typer.Exit(1) from exc
-    console.print(f"[green]Components:[/green] {report.summary()}; {boards.summary()}")
+    console.print(
+        f"[green]Components:[/green] {report.summary()}; {boards.summary()}; "
+        f"report categories: {len(categories.created)} new, {len(categories.updated)} updated, "
+        f"{len(categories.unchanged)} unchanged, {len(categories.kept_local)} kept local"
+    )
     for warning in report.warnings:
         console.print(f"[yellow]{warning}[/yellow]")
     if report.kept_local:
@@ -167,7 +172,8 @@ def components_list() -> None:
         catalog = pack.catalog
         console.print(
             f"{pack.code}\t{pack.info.name_vi}\t{pack.origin}\t"
-            f"{len(catalog.indicators)} indicators, {len(catalog.validation_rules)} rules"
+            f"{len(catalog.indicators)} indicators, {len(catalog.validation_rules)} rules, "
+            f"{len(pack.dashboards)} dashboards, {len(pack.feedback_categories)} report categories"
         )
 
 

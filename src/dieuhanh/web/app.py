@@ -158,11 +158,22 @@ def _add_jobs(
 
     scheduler.add("auth.purge_expired", purge_sessions, every_seconds=3600)
 
+    def publish_feedback_figures() -> bool:
+        with database.transaction() as db:
+            written = feedback_service.publish_figures(
+                db=db,
+                actor=auth_service.system_actor("feedback"),
+                province=settings.home_province,
+                calendar=settings.work_calendar(),
+            )
+        return written > 0
+
     def notify_reporters() -> bool:
         return feedback_notify.deliver(database, settings, utcnow())
 
     scheduler.add("feedback.deadlines", sweep_feedback_deadlines, every_seconds=60)
     scheduler.add("feedback.notify", notify_reporters, every_seconds=30)
+    scheduler.add("feedback.figures", publish_feedback_figures, every_seconds=3600)
     scheduler.add("dashboards.briefing", deliver_briefing, every_seconds=900)
 
 

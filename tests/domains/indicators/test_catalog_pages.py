@@ -54,9 +54,11 @@ def test_catalog_is_grouped_and_vietnamese(client_as: ClientFactory) -> None:
     assert "<h1>Danh mục chỉ tiêu</h1>" in html
     assert "<h2>Kinh tế - xã hội</h2>" in html
     assert "<h3>Tài chính công</h3>" in html
-    assert 'data-testid="indicator-count">Số chỉ tiêu tìm thấy: 24<' in html
+    assert 'data-testid="indicator-count">Số chỉ tiêu tìm thấy: 32<' in html
+    assert "<h2>Phản ánh của người dân</h2>" in html
+    assert "<h3>Dịch vụ công và phản ánh của người dân</h3>" in html
     table = rows(html)
-    assert len(table) == 24
+    assert len(table) == 32
     assert table["BUDGET_REVENUE"] == (
         "BUDGET_REVENUE Thu ngân sách nhà nước trên địa bàn tỷ đồng Hằng tháng "
         "Sở Tài chính thành phố Đà Nẵng"

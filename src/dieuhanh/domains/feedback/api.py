@@ -17,7 +17,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile as StarletteUpload
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import (
@@ -41,6 +41,8 @@ from dieuhanh.domains.feedback.schemas import (
     PublicReport,
     ReportIn,
     ReportOut,
+    RoutingRuleIn,
+    RoutingRuleOut,
     Submitted,
     VerdictIn,
 )
@@ -389,3 +391,35 @@ def feedback_stats(
     return service.feedback_stats(
         db=db, actor=actor, calendar=calendar, unit=unit, start=start, end=end
     )
+
+
+@router.get(
+    "/routing-rules",
+    response_model=list[RoutingRuleOut],
+    dependencies=[require("feedback.read")],
+)
+def list_routing_rules(db: DbSession) -> list[RoutingRuleOut]:
+    """The province's exceptions to each category's default agency."""
+    return service.list_rules(db=db)
+
+
+@router.put(
+    "/routing-rules",
+    response_model=RoutingRuleOut,
+    dependencies=[require("feedback.categories.manage")],
+)
+def put_routing_rule(data: RoutingRuleIn, db: DbSession, actor: CurrentActor) -> RoutingRuleOut:
+    """Create the rule for (category, unit) or point it at another agency."""
+    return service.put_rule(db=db, actor=actor, data=data)
+
+
+@router.delete(
+    "/routing-rules/{rule_id}",
+    status_code=204,
+    dependencies=[require("feedback.categories.manage")],
+)
+def delete_routing_rule(
+    rule_id: Annotated[int, Path(ge=1)], db: DbSession, actor: CurrentActor
+) -> Response:
+    service.delete_rule(db=db, actor=actor, rule_id=rule_id)
+    return Response(status_code=204)

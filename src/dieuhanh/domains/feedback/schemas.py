@@ -317,3 +317,24 @@ class ModerateIn(Schema):
         default=None, max_length=5000, description="Rewrite the public text (masked again)"
     )
     reason: Reason
+
+
+class RoutingRuleIn(Schema):
+    """Reports of ``category`` (any when empty) inside ``unit`` go to ``agency``."""
+
+    category: CategoryCode | None = None
+    unit: str = Field(max_length=64, description="Unit code (the rule covers its subtree)")
+    agency: str = Field(max_length=64, description="Agency code, e.g. 48.SXD or 20194.UBND")
+    note: str = Field(default="", max_length=1000)
+
+
+class RoutingRuleOut(Schema):
+    id: int
+    category: str | None
+    unit: str
+    unit_name: str
+    agency: str
+    agency_name: str
+    note: str
+    updated_at: datetime
+    updated_by: str

@@ -19,9 +19,18 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import Page
 from dieuhanh.core.i18n import gettext
+from dieuhanh.core.periods import Period
 from dieuhanh.core.security import Actor, Role, allowed
 from dieuhanh.core.workdays import WorkCalendar
-from dieuhanh.domains.feedback import answers, attachments, handling, stats, sweep, views
+from dieuhanh.domains.feedback import (
+    answers,
+    attachments,
+    figures,
+    handling,
+    stats,
+    sweep,
+    views,
+)
 from dieuhanh.domains.feedback.categories import (
     create_category,
     get_category,
@@ -36,6 +45,7 @@ from dieuhanh.domains.feedback.open311_updates import (  # Open311 servicereques
     PublicUpdate,
     list_public_updates,
 )
+from dieuhanh.domains.feedback.rules import delete_rule, list_rules, put_rule
 from dieuhanh.domains.feedback.schemas import (
     OPEN_STATUSES,
     AnswerForm,
@@ -59,6 +69,7 @@ __all__ = [
     "count_reports",
     "create_category",
     "decide_extension",
+    "delete_rule",
     "feedback_stats",
     "find_duplicates",
     "get_category",
@@ -68,11 +79,14 @@ __all__ = [
     "list_public_reports",
     "list_public_updates",
     "list_reports",
+    "list_rules",
     "merge_reports",
     "moderate_report",
     "original_media",
     "pause_report",
     "public_media",
+    "publish_figures",
+    "put_rule",
     "recategorise_report",
     "record_report",
     "reject_reasons",
@@ -485,6 +499,24 @@ def feedback_stats(
     filters = ReportFilter(unit=unit, start=start, end=end)
     scoped = _scoped(_filtered(db, _base(), filters), actor)
     return stats.compute(db, scoped.with_only_columns(Report), calendar)
+
+
+def publish_figures(
+    *,
+    db: Session,
+    actor: Actor,
+    province: str,
+    calendar: WorkCalendar,
+    now: datetime | None = None,
+    periods: Sequence[Period] | None = None,
+) -> int:
+    """Write the month's feedback figures as the pack's FEEDBACK_* indicator values (the
+    scheduled job ``feedback.figures``); returns how many values were new or changed."""
+    moment = now or utcnow()
+    chosen = list(periods) if periods is not None else figures.recent_months(moment, calendar)
+    return figures.publish(
+        db, actor, province=province, periods=chosen, calendar=calendar, now=moment
+    )
 
 
 def sweep_deadlines(*, db: Session, now: datetime | None = None) -> sweep.SweepResult:

@@ -39,6 +39,7 @@ COMPONENT_LABELS = {
     "tourism": N_("Tourism"),
     "environment": N_("Environment"),
     "traffic": N_("Traffic"),
+    "feedback": N_("Citizen feedback"),
     "local": N_("Province's own indicators"),
 }
 SECTOR_LABELS = {
@@ -55,6 +56,7 @@ SECTOR_LABELS = {
     "social": N_("Social affairs"),
     "health": N_("Health"),
     "education": N_("Education"),
+    "public_service": N_("Public services and citizen feedback"),
 }
 CADENCE_LABELS = {
     "day": N_("Daily"),
