@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dieuhanh.components import registry
+from dieuhanh.components.feedback import demo as feedback_demo
 from dieuhanh.components.socioeconomic import demo as socioeconomic_demo
 from dieuhanh.core.db import Database, utcnow
 from dieuhanh.core.errors import ProblemError
@@ -146,6 +147,15 @@ def _generate_demo_data(database: Database, settings: Settings) -> None:
         console.print("[red]Nothing was written.[/red]")
         raise typer.Exit(1) from exc
     console.print(f"[green]Demo data:[/green] {report.summary()}")
+    with console.status("Citizen reports…"), database.transaction() as db:
+        reports = feedback_demo.generate(
+            db=db,
+            actor=auth_service.system_actor("demo"),
+            home_province=settings.home_province,
+            calendar=settings.work_calendar(),
+            now=utcnow(),
+        )
+    console.print(f"[green]Demo citizen feedback:[/green] {reports.summary()}")
 
 
 @components_app.command("sync")

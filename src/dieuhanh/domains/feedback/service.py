@@ -19,7 +19,7 @@ from dieuhanh.core.db import utcnow
 from dieuhanh.core.errors import ProblemError
 from dieuhanh.core.http import Page
 from dieuhanh.core.i18n import gettext
-from dieuhanh.core.periods import Period
+from dieuhanh.core.periods import Period, PeriodType
 from dieuhanh.core.security import Actor, Role, allowed
 from dieuhanh.core.workdays import WorkCalendar
 from dieuhanh.domains.feedback import (
@@ -58,6 +58,7 @@ from dieuhanh.domains.feedback.schemas import (
     Submitted,
     VerdictIn,
 )
+from dieuhanh.domains.feedback.seed import submit_and_age as demo_submit
 from dieuhanh.domains.units import service as units
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "create_category",
     "decide_extension",
     "delete_rule",
+    "demo_submit",
     "feedback_stats",
     "find_duplicates",
     "get_category",
@@ -82,6 +84,7 @@ __all__ = [
     "list_rules",
     "merge_reports",
     "moderate_report",
+    "month_of",
     "original_media",
     "pause_report",
     "public_media",
@@ -517,6 +520,11 @@ def publish_figures(
     return figures.publish(
         db, actor, province=province, periods=chosen, calendar=calendar, now=moment
     )
+
+
+def month_of(moment: datetime, calendar: WorkCalendar) -> Period:
+    """The month (in the province's time zone) an instant falls in."""
+    return Period.containing(PeriodType.MONTH, moment.astimezone(calendar.tz).date())
 
 
 def sweep_deadlines(*, db: Session, now: datetime | None = None) -> sweep.SweepResult:
